@@ -189,3 +189,470 @@ def device_summary() -> str:
     devices = jax.devices()
     kind = devices[0].platform.upper()
     return f"{kind} ({len(devices)} device{'s' if len(devices) != 1 else ''}: {devices[0].device_kind})"
+
+
+# =============================================================================================
+# Biased matrix factorization: the JAX training engine
+# =============================================================================================
+#
+# Why it is built this way (measured on 2 CPU cores, see DESIGN.md §7):
+# - One epoch is one jitted call: `lax.scan` over minibatches beat a Python loop of jitted steps
+#   by 1.5-2.7x, and the page only needs numbers once per epoch.
+# - Each scan step gathers the rows its minibatch touches, computes their gradients in closed
+#   form and scatter-adds the update. Letting `jax.grad` produce full-table gradients was
+#   1.4-11x slower: most of every table is untouched by any one minibatch.
+# - The learning rate, L2 and the bias switch are traced arguments, so a slider never
+#   recompiles. Only shapes compile: k, the batch size, the table sizes and the bucketed number
+#   of batches (plus the optimizer, which changes the program).
+# - Shuffling happens on the host with numpy (`jax.random.permutation` of 1M indices took 0.73 s,
+#   numpy 0.04 s); batches are padded to a bucketed count so folds that differ by a few ratings
+#   share one compile. Padding uses an out-of-range row index: gathers clamp it and scatters
+#   with ``mode="drop"`` discard it, so padding never changes a parameter.
+
+import collections  # noqa: E402
+import functools  # noqa: E402
+import time  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from jax import lax  # noqa: E402
+
+from recsys_core.data import Ratings  # noqa: E402
+from recsys_core.models import MFParams, init_mf  # noqa: E402
+
+_ADAM_B1 = 0.9
+_ADAM_B2 = 0.999
+_ADAM_EPS = 1e-8
+_EVAL_CHUNK = 1024  # evaluation arrays are padded to a bucketed multiple of this
+
+# How many times each module-level jitted function was traced (= compiled) in this process.
+# The increments sit inside the traced bodies, which Python runs only while tracing.
+_TRACE_COUNTS: collections.Counter[str] = collections.Counter()
+
+
+def compile_count(name: str = "mf_epoch") -> int:
+    """Times the jitted function ``name`` ("mf_epoch", "mf_errors", "mf_predict") was compiled.
+
+    A test hook: training with a new learning rate or L2 must leave ``compile_count()`` alone.
+    """
+    return _TRACE_COUNTS[name]
+
+
+@dataclass(frozen=True)
+class MFConfig:
+    """Hyperparameters of one MF training run (frozen, so it can key a Streamlit cache).
+
+    ``learning_rate`` is per rating, as in Surprise's SVD: every rating in a minibatch takes its
+    own step ``lr * gradient of its term of the loss`` and the steps are summed into the rows
+    (equivalently, a step of ``lr * batch_size`` on the minibatch's mean loss). So the value does
+    not have to change with ``batch_size``. With ``optimizer="adam"`` it is Adam's step size.
+    ``l2_bias`` (None = same as ``l2``) regularises the biases separately from the factors;
+    ``lr_decay`` multiplies the learning rate after every epoch (1.0 = constant).
+    """
+
+    k: int = 10
+    learning_rate: float = 0.005
+    l2: float = 0.1
+    epochs: int = 20
+    batch_size: int = 256
+    optimizer: str = "sgd"  # "sgd" | "adam"
+    seed: int = 0
+    use_bias: bool = True
+    init_scale: float = 0.1
+    patience: int | None = None
+    l2_bias: float | None = None
+    lr_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+        if self.k < 1 or self.batch_size < 1 or self.epochs < 1:
+            raise ValueError("k, batch_size and epochs must be at least 1")
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """The learning rate used in (1-based) ``epoch``."""
+        return self.learning_rate * self.lr_decay ** (epoch - 1)
+
+
+class MFHyper(NamedTuple):
+    """The traced hyperparameters of one epoch: new values reuse the compiled program."""
+
+    learning_rate: jax.Array
+    l2: jax.Array
+    l2_bias: jax.Array
+    bias_on: jax.Array  # 1.0 learns biases, 0.0 keeps them at zero (plain p.q)
+
+    @classmethod
+    def of(cls, learning_rate: float, l2: float, l2_bias: float | None = None, use_bias: bool = True) -> MFHyper:
+        f32 = np.float32
+        return cls(f32(learning_rate), f32(l2), f32(l2 if l2_bias is None else l2_bias), f32(1.0 if use_bias else 0.0))
+
+
+class LazyAdamState(NamedTuple):
+    """Adam moments for every table, updated only on the rows a minibatch touches.
+
+    Lazy (sparse) Adam, as TensorFlow's LazyAdam: a row's moments move only when the row
+    appears in a minibatch, so a step costs O(batch) rather than O(table), and a rarely rated
+    item is not dragged along by stale momentum while nobody rates it. Bias correction uses the
+    global step count.
+    """
+
+    m: MFParams
+    v: MFParams
+    step: jax.Array  # () float32: minibatches seen
+
+
+def init_opt_state(params: MFParams, optimizer: str) -> LazyAdamState | tuple:
+    """Optimizer state: nothing for SGD, zero moments for Adam."""
+    if optimizer == "sgd":
+        return ()
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    return LazyAdamState(m=zeros, v=zeros, step=jnp.zeros((), jnp.float32))
+
+
+def _gather(table: jax.Array, index: jax.Array) -> jax.Array:
+    # Padding rows carry an out-of-range index; clamping reads a real row whose result is
+    # never written back (the scatters below drop out-of-range indices).
+    return table.at[index].get(mode="clip")
+
+
+def mf_row_gradients(params: MFParams, users: jax.Array, items: jax.Array, ratings: jax.Array, hyper: MFHyper) -> MFParams:
+    """Per-rating gradients of ``mf_loss``'s terms with respect to the rows each rating uses.
+
+    For e = r_hat - r the term is e² + l2 (|p_u|² + |q_i|²) + l2_bias (b_u² + b_i²), so
+    d/dp_u = 2 (e q_i + l2 p_u), d/dq_i = 2 (e p_u + l2 q_i), d/db_u = 2 (e + l2_bias b_u).
+    Returned as an MFParams of per-rating rows (global_mean slot: zeros, mu is not learned).
+    """
+    p = _gather(params.user_factors, users)
+    q = _gather(params.item_factors, items)
+    bu = _gather(params.user_bias, users)
+    bi = _gather(params.item_bias, items)
+    err = params.global_mean + bu + bi + jnp.sum(p * q, axis=-1) - ratings
+    return MFParams(
+        global_mean=jnp.zeros_like(err),
+        user_bias=2.0 * hyper.bias_on * (err + hyper.l2_bias * bu),
+        item_bias=2.0 * hyper.bias_on * (err + hyper.l2_bias * bi),
+        user_factors=2.0 * (err[:, None] * q + hyper.l2 * p),
+        item_factors=2.0 * (err[:, None] * p + hyper.l2 * q),
+    )
+
+
+def mf_sgd_step(params: MFParams, users: jax.Array, items: jax.Array, ratings: jax.Array, hyper: MFHyper) -> MFParams:
+    """One minibatch of SGD touching only the minibatch's rows (scatter-add of per-rating steps).
+
+    A row rated twice in the batch receives both steps, so the update equals
+    ``params - lr * grad(sum of the batch's loss terms)`` exactly.
+    """
+    g = mf_row_gradients(params, users, items, ratings, hyper)
+    lr = hyper.learning_rate
+    return params._replace(
+        user_bias=params.user_bias.at[users].add(-lr * g.user_bias, mode="drop"),
+        item_bias=params.item_bias.at[items].add(-lr * g.item_bias, mode="drop"),
+        user_factors=params.user_factors.at[users].add(-lr * g.user_factors, mode="drop"),
+        item_factors=params.item_factors.at[items].add(-lr * g.item_factors, mode="drop"),
+    )
+
+
+def _lazy_adam_rows(table, m, v, index, grads, lr, bc1, bc2):
+    """Adam on the rows in ``index``; duplicate indices first sum their gradients."""
+    summed = jnp.zeros_like(table).at[index].add(grads, mode="drop")
+    g = _gather(summed, index)
+    m_rows = _ADAM_B1 * _gather(m, index) + (1.0 - _ADAM_B1) * g
+    v_rows = _ADAM_B2 * _gather(v, index) + (1.0 - _ADAM_B2) * g * g
+    new_rows = _gather(table, index) - lr * (m_rows / bc1) / (jnp.sqrt(v_rows / bc2) + _ADAM_EPS)
+    # Duplicates compute identical rows, so whichever write wins is the same value.
+    return (
+        table.at[index].set(new_rows, mode="drop"),
+        m.at[index].set(m_rows, mode="drop"),
+        v.at[index].set(v_rows, mode="drop"),
+    )
+
+
+def mf_adam_step(params: MFParams, state: LazyAdamState, users: jax.Array, items: jax.Array, ratings: jax.Array, hyper: MFHyper) -> tuple[MFParams, LazyAdamState]:
+    """One minibatch of lazy Adam (see `LazyAdamState`) on the rows the minibatch touches."""
+    g = mf_row_gradients(params, users, items, ratings, hyper)
+    real = jnp.any(users < params.user_bias.shape[0]).astype(jnp.float32)  # all-padding batch: no step
+    step = state.step + real
+    t = jnp.maximum(step, 1.0)
+    bc1, bc2 = 1.0 - _ADAM_B1**t, 1.0 - _ADAM_B2**t
+    lr = hyper.learning_rate
+    new, m, v = {}, {}, {}
+    for name, index in (("user_bias", users), ("item_bias", items), ("user_factors", users), ("item_factors", items)):
+        new[name], m[name], v[name] = _lazy_adam_rows(
+            getattr(params, name), getattr(state.m, name), getattr(state.v, name), index, getattr(g, name), lr, bc1, bc2
+        )
+    return (
+        params._replace(**new),
+        LazyAdamState(m=state.m._replace(**m), v=state.v._replace(**v), step=step),
+    )
+
+
+@functools.partial(jax.jit, static_argnames=("optimizer",))
+def mf_epoch(
+    params: MFParams,
+    opt_state: LazyAdamState | tuple,
+    users: jax.Array,
+    items: jax.Array,
+    ratings: jax.Array,
+    hyper: MFHyper,
+    optimizer: str = "sgd",
+) -> tuple[MFParams, LazyAdamState | tuple]:
+    """One epoch: `lax.scan` over minibatches shaped (n_batches, batch_size), one compiled call.
+
+    Rows padded with an out-of-range user index are no-ops (see the section comment).
+    """
+    _TRACE_COUNTS["mf_epoch"] += 1
+
+    def sgd_body(carry, batch):
+        params, state = carry
+        return (mf_sgd_step(params, *batch, hyper), state), None
+
+    def adam_body(carry, batch):
+        return mf_adam_step(*carry, *batch, hyper), None
+
+    body = sgd_body if optimizer == "sgd" else adam_body
+    (params, opt_state), _ = lax.scan(body, (params, opt_state), (users, items, ratings))
+    return params, opt_state
+
+
+@jax.jit
+def mf_errors(params: MFParams, users: jax.Array, items: jax.Array, ratings: jax.Array, weights: jax.Array, low: jax.Array, high: jax.Array) -> jax.Array:
+    """Sums over the weighted ratings: [squared error, squared error clipped, |error| clipped, count]."""
+    _TRACE_COUNTS["mf_errors"] += 1
+    dot = jnp.sum(_gather(params.user_factors, users) * _gather(params.item_factors, items), axis=-1)
+    pred = params.global_mean + _gather(params.user_bias, users) + _gather(params.item_bias, items) + dot
+    err = pred - ratings
+    clipped = jnp.clip(pred, low, high) - ratings
+    return jnp.stack([
+        jnp.sum(weights * err * err),
+        jnp.sum(weights * clipped * clipped),
+        jnp.sum(weights * jnp.abs(clipped)),
+        jnp.sum(weights),
+    ])
+
+
+@jax.jit
+def _mf_predict_clipped(params: MFParams, users: jax.Array, items: jax.Array, low: jax.Array, high: jax.Array) -> jax.Array:
+    _TRACE_COUNTS["mf_predict"] += 1
+    dot = jnp.sum(_gather(params.user_factors, users) * _gather(params.item_factors, items), axis=-1)
+    pred = params.global_mean + _gather(params.user_bias, users) + _gather(params.item_bias, items) + dot
+    return jnp.clip(pred, low, high)
+
+
+def bucket_batches(n_batches: int) -> int:
+    """Round a batch count up to one of few sizes (≤ 1/8 wasted) so similar data share a compile.
+
+    Powers of two up to 16, then multiples of 2^(bits-4): 313 -> 320, 312 -> 320, 1000 -> 1024.
+    """
+    if n_batches <= 16:
+        return 1 << max(0, (n_batches - 1).bit_length())
+    step = 1 << (n_batches.bit_length() - 4)
+    return -(-n_batches // step) * step
+
+
+def _pad(values: np.ndarray, length: int, fill) -> np.ndarray:
+    out = np.full(length, fill, dtype=values.dtype)
+    out[: len(values)] = values
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _EvalSet:
+    """A ratings split padded to a bucketed length, ready for `mf_errors` (weight 0 = padding)."""
+
+    users: np.ndarray
+    items: np.ndarray
+    ratings: np.ndarray
+    weights: np.ndarray
+
+    @classmethod
+    def of(cls, data: Ratings, min_chunks: int = 1) -> _EvalSet:
+        length = bucket_batches(max(min_chunks, -(-len(data) // _EVAL_CHUNK))) * _EVAL_CHUNK
+        return cls(
+            users=_pad(data.users.astype(np.int32), length, 0),
+            items=_pad(data.items.astype(np.int32), length, 0),
+            ratings=_pad(data.ratings.astype(np.float32), length, 0.0),
+            weights=_pad(np.ones(len(data), np.float32), length, 0.0),
+        )
+
+
+def _error_summary(params: MFParams, data: _EvalSet, rating_scale: tuple[float, float]) -> tuple[float, float, float]:
+    """(MSE of raw predictions, RMSE of clipped predictions, MAE of clipped predictions)."""
+    sse, sse_clipped, sae_clipped, count = np.asarray(
+        mf_errors(params, data.users, data.items, data.ratings, data.weights,
+                  np.float32(rating_scale[0]), np.float32(rating_scale[1]))
+    ).astype(np.float64)
+    count = max(float(count), 1.0)
+    rmse = math.sqrt(sse_clipped / count) if math.isfinite(sse_clipped) else math.nan
+    return float(sse / count), rmse, float(sae_clipped / count)
+
+
+def _all_finite(params: MFParams) -> bool:
+    return all(bool(jnp.isfinite(leaf).all()) for leaf in jax.tree.leaves(params))
+
+
+class MFTrainer:
+    """Trains biased MF a chunk of epochs at a time (the `Trainer` protocol).
+
+    Per epoch it records: ``train_loss`` = training MSE (stars², the data term of the loss
+    without the L2 penalty, measured with the parameters at the end of the epoch so it is
+    comparable with ``val_loss``); ``val_loss`` = validation MSE; ``train_metric`` /
+    ``val_metric`` = RMSE of the predictions as shown to a user (clipped to the rating scale,
+    as Surprise reports it); ``seconds`` = wall time of the epoch including evaluation.
+    Without validation data the validation numbers are the training numbers.
+    """
+
+    loss_name = "MSE (stars²)"
+    metric_name = "RMSE (stars)"
+    metric_higher_is_better = False
+
+    def __init__(self, train: Ratings, val: Ratings | None, config: MFConfig, min_batches: int = 1) -> None:
+        """``min_batches`` forces a larger batch bucket (a test hook: padding must not matter)."""
+        if len(train) == 0:
+            raise ValueError("cannot train on an empty ratings set")
+        self.train = train
+        self.val = val
+        self.config = config
+        self.epochs = config.epochs
+        self.rating_scale = train.rating_scale
+        n_batches = -(-len(train) // config.batch_size)
+        self.n_batches = bucket_batches(max(n_batches, min_batches))
+        self._train_eval = _EvalSet.of(train)
+        self._val_eval = _EvalSet.of(val) if val is not None and len(val) else None
+
+    def start(self) -> TrainingRun:
+        """Fresh parameters (seeded), empty history; mu = training mean when biases are on."""
+        cfg = self.config
+        mu = self.train.global_mean if cfg.use_bias else 0.0
+        params = init_mf(jax.random.PRNGKey(cfg.seed), self.train.n_users, self.train.n_items, cfg.k, mu, cfg.init_scale)
+        initial_mse, _, _ = _error_summary(params, self._train_eval, self.rating_scale)
+        return TrainingRun(params=params, opt_state=init_opt_state(params, cfg.optimizer), extra={"initial_loss": initial_mse})
+
+    def epoch_batches(self, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The shuffled, padded minibatches of (1-based) ``epoch``: (n_batches, batch_size) each.
+
+        The order depends only on (seed, epoch), so a run resumed chunk by chunk sees the same
+        batches as one run straight through.
+        """
+        cfg, data = self.config, self.train
+        order = np.random.default_rng((cfg.seed, epoch)).permutation(len(data))
+        length = self.n_batches * cfg.batch_size
+        shape = (self.n_batches, cfg.batch_size)
+        users = _pad(data.users[order].astype(np.int32), length, data.n_users).reshape(shape)
+        items = _pad(data.items[order].astype(np.int32), length, data.n_items).reshape(shape)
+        ratings = _pad(data.ratings[order].astype(np.float32), length, 0.0).reshape(shape)
+        return users, items, ratings
+
+    def advance(self, run: TrainingRun, n_epochs: int) -> TrainingRun:
+        """Train up to ``n_epochs`` more epochs; returns a new run (the input is not changed)."""
+        cfg = self.config
+        todo = min(n_epochs, self.epochs - run.epochs_done)
+        for _ in range(max(todo, 0)):
+            if run.finished:
+                return run
+            epoch = run.epochs_done + 1
+            started = time.perf_counter()
+            lr = cfg.learning_rate_at(epoch)
+            hyper = MFHyper.of(lr, cfg.l2, cfg.l2_bias, cfg.use_bias)
+            params, opt_state = mf_epoch(run.params, run.opt_state, *self.epoch_batches(epoch), hyper, optimizer=cfg.optimizer)
+            train_mse, train_rmse, _ = _error_summary(params, self._train_eval, self.rating_scale)
+            if self._val_eval is None:
+                val_mse, val_rmse = train_mse, train_rmse
+            else:
+                val_mse, val_rmse, _ = _error_summary(params, self._val_eval, self.rating_scale)
+            record = EpochRecord(epoch, train_mse, val_mse, train_rmse, val_rmse, time.perf_counter() - started)
+            problem = divergence_message(train_mse, run.extra.get("initial_loss", math.nan), cfg.learning_rate)
+            if problem is None and not (math.isfinite(val_mse) and _all_finite(params)):
+                problem = divergence_message(math.nan, math.nan, cfg.learning_rate)
+            if problem is not None:
+                # Keep the last finite parameters: the blown-up ones are of no use to anyone.
+                return replace(run, history=run.history + (record,), stop_reason=DIVERGED, message=problem)
+            run = replace(run, params=params, opt_state=opt_state, history=run.history + (record,))
+            run = update_best(run, record, params, cfg.patience)
+        if not run.finished and run.epochs_done >= self.epochs:
+            last = run.history[-1]
+            best = run.history[run.best_epoch - 1]
+            run = replace(
+                run,
+                stop_reason=COMPLETED,
+                message=(
+                    f"Finished all {self.epochs} epochs: validation RMSE {last.val_metric:.4f} "
+                    f"(best {best.val_metric:.4f} at epoch {run.best_epoch})."
+                ),
+            )
+        return run
+
+
+def fit_mf(train: Ratings, val: Ratings | None, config: MFConfig) -> TrainingRun:
+    """Train to the end of the epoch budget (or early stopping / divergence) in one call."""
+    trainer = MFTrainer(train, val, config)
+    return trainer.advance(trainer.start(), config.epochs)
+
+
+def predict_ratings(params: MFParams, users: np.ndarray, items: np.ndarray, rating_scale: tuple[float, float] = (1, 5)) -> np.ndarray:
+    """Predicted ratings clipped to the scale, as numpy (inputs padded so sizes share a compile)."""
+    users = np.asarray(users, np.int32)
+    items = np.asarray(items, np.int32)
+    n = len(users)
+    if n == 0:
+        return np.zeros(0, np.float32)
+    length = bucket_batches(-(-n // _EVAL_CHUNK)) * _EVAL_CHUNK
+    out = _mf_predict_clipped(params, _pad(users, length, 0), _pad(items, length, 0),
+                              np.float32(rating_scale[0]), np.float32(rating_scale[1]))
+    return np.asarray(out)[:n]
+
+
+def gradient_step_trace(params: MFParams, train: Ratings, user: int, learning_rate: float, l2: float) -> dict:
+    """The lesson's "update features" stage: one gradient step on one user's features, as numpy.
+
+    With the item features held fixed, take the user's part of the loss — the mean over the
+    user's known ratings of squared error plus ``l2 * (|p_u|² + b_u²)`` — and step ``p_u`` and
+    ``b_u`` once down its gradient (``after = before - learning_rate * gradient``). Returned:
+    the user's known ``items`` and ``ratings``; ``user_vector_before`` / ``gradient`` /
+    ``user_vector_after``; the same for the bias (``user_bias_before``, ``bias_gradient``,
+    ``user_bias_after``); ``predictions_before`` / ``predictions_after`` on the known items;
+    and ``loss_before`` / ``loss_after`` (the user's loss) and ``mse_before`` / ``mse_after``.
+    A user with no ratings gets a zero gradient: nothing to learn from.
+    """
+    mask = train.users == user
+    items = train.items[mask].astype(np.int32)
+    ratings = train.ratings[mask].astype(np.float32)
+    p = np.asarray(params.user_factors[user], np.float64)
+    b = float(params.user_bias[user])
+    q = np.asarray(params.item_factors, np.float64)[items]
+    base = float(params.global_mean) + np.asarray(params.item_bias, np.float64)[items]
+
+    def user_loss(vector: np.ndarray, bias: float) -> tuple[float, float, np.ndarray]:
+        pred = base + bias + q @ vector
+        mse = float(np.mean((pred - ratings) ** 2)) if len(items) else 0.0
+        return mse + l2 * (float(vector @ vector) + bias * bias), mse, pred
+
+    loss_before, mse_before, pred_before = user_loss(p, b)
+    if len(items):
+        err = pred_before - ratings
+        grad_p = 2.0 * (q.T @ err) / len(items) + 2.0 * l2 * p
+        grad_b = 2.0 * float(err.mean()) + 2.0 * l2 * b
+    else:
+        grad_p, grad_b = np.zeros_like(p), 0.0
+    p_after = p - learning_rate * grad_p
+    b_after = b - learning_rate * grad_b
+    loss_after, mse_after, pred_after = user_loss(p_after, b_after)
+    return {
+        "items": items,
+        "ratings": ratings,
+        "user_vector_before": p.astype(np.float32),
+        "gradient": grad_p.astype(np.float32),
+        "user_vector_after": p_after.astype(np.float32),
+        "user_bias_before": b,
+        "bias_gradient": grad_b,
+        "user_bias_after": b_after,
+        "predictions_before": pred_before.astype(np.float32),
+        "predictions_after": pred_after.astype(np.float32),
+        "loss_before": loss_before,
+        "loss_after": loss_after,
+        "mse_before": mse_before,
+        "mse_after": mse_after,
+        "learning_rate": learning_rate,
+        "l2": l2,
+    }
