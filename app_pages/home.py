@@ -1,0 +1,47 @@
+"""Welcome page: what the learner will learn, and the four lessons with their status."""
+
+import streamlit as st
+
+from app_pages import _ui as ui
+
+st.title("RecSys Lab")
+st.markdown(
+    "**How does a site decide what to show you next?** In four short lessons you will build the "
+    "answer yourself: a real model trains in your browser session, you watch its loss fall epoch "
+    "by epoch, step through every layer of one prediction, and check yourself with quizzes. "
+    "Every number on every page is computed live from the data and the model in memory."
+)
+
+st.subheader("Start here")
+st.markdown(
+    "Take the lessons in order — each builds on the one before. Lessons 1-3 take about 12 minutes "
+    "each; the experiment in lesson 4 takes about 20."
+)
+
+cols = st.columns(2)
+for n, lesson in enumerate(ui.LESSONS):
+    progress = ui.progress_of(lesson.id)
+    right, answered = sum(progress["quiz"].values()), len(progress["quiz"])
+    if answered:
+        status, color = f"quiz {right}/{len(ui.questions(lesson.id))}", "green" if right == answered else "orange"
+    elif progress["trained"] or progress["visited"]:
+        status, color = "in progress", "blue"
+    else:
+        status, color = "not started", "gray"
+    with cols[n % 2].container(border=True, height="stretch"):
+        st.markdown(f"#### {n + 1}. {lesson.title}")
+        st.badge(status, color=color)
+        st.markdown(lesson.summary)
+        st.caption(f"About {lesson.minutes} minutes")
+        st.page_link(lesson.page, label="Open the lesson", icon=":material/arrow_forward:")
+
+st.subheader("What you will be able to explain")
+st.markdown(
+    "- why a ratings table is mostly empty, and how two small factor tables can fill it in;\n"
+    "- what a training loss is, why it falls, and what it means when validation loss rises;\n"
+    "- how a recommender turns users and items into vectors and ranks items by similarity;\n"
+    "- why personalised recommendations earn more clicks than showing everyone the popular items;\n"
+    "- how dropout, early stopping and a smaller model fix overfitting."
+)
+st.caption("Teachers: every setting lives in the page address. Set up a lesson, copy the URL, and "
+           "your class opens exactly the same data, seed and hyperparameters.")

@@ -1,0 +1,55 @@
+"""AppTest helpers: open the real entry point, then switch to a page, as a learner would."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+# The first run of a page compiles its JAX programs; AppTest's 3 s default is too short.
+TIMEOUT_S = 180
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """cache_data/cache_resource outlive an AppTest instance; start every test from scratch."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file("app.py", default_timeout=TIMEOUT_S)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Plotly figures as dicts (AppTest does not parse charts; the spec is JSON in the proto)."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def decode(values) -> list[float]:
+    """Plotly 7 stores numeric arrays as base64 'bdata'; turn either form into floats."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).astype(float).tolist()
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    for metric in at.metric:
+        if metric.label == label:
+            return metric.value
+    raise AssertionError(f"no metric labelled {label!r}; have {[m.label for m in at.metric]}")

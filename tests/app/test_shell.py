@@ -1,0 +1,38 @@
+"""The entry point, navigation, sidebar and the non-lesson pages render and behave."""
+
+from tests.app.conftest import open_page
+
+PAGES = [
+    "app_pages/home.py",
+    "app_pages/mf_basics.py",
+    "app_pages/your_data.py",
+    "app_pages/progress.py",
+]
+
+
+def test_home_page_lists_the_four_lessons_as_not_started():
+    at = open_page()
+    text = " ".join(m.value for m in at.markdown)
+    for title in ("Matrix factorization basics", "Collaborative filtering",
+                  "Why recommendations drive engagement", "Experiment: fixing overfitting"):
+        assert title in text
+    assert [b.proto.label for b in at.get("badge")].count("not started") == 4
+
+
+def test_every_page_renders_without_exception():
+    for page in PAGES:
+        at = open_page(page)
+        assert not at.exception, page
+        assert at.title, page
+
+
+def test_sidebar_shows_the_device_jax_runs_on():
+    at = open_page()
+    assert any("JAX computes on" in c.value and "CPU" in c.value for c in at.sidebar.caption)
+
+
+def test_url_parameters_choose_the_dataset_size_and_seed():
+    at = open_page("app_pages/your_data.py", query={"ratings": "5000", "seed": "3"})
+    assert at.sidebar.number_input(key="seed").value == 3
+    assert at.sidebar.select_slider(key="ratings").value == 5000
+    assert any(m.label == "Ratings" and m.value == "5,000" for m in at.metric)

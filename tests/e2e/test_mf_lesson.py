@@ -1,0 +1,59 @@
+"""A learner's path through the app in a real browser: home -> lesson 1 -> train -> quiz -> deep link."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_home_page_shows_the_lessons_and_navigates_to_lesson_one(server, page):
+    page.goto(server)
+    wait_idle(page)
+    assert page.get_by_role("heading", name="RecSys Lab").is_visible()
+    page.get_by_role("link", name="Open the lesson").first.click()
+    wait_idle(page)
+    assert page.get_by_role("heading", name="Matrix factorization basics").first.is_visible()
+    assert "/mf_basics" in page.url
+
+
+def test_training_draws_the_loss_chart_and_metrics_update(server, page):
+    page.goto(f"{server}/mf_basics?tab=2+%C2%B7+Training+trace")
+    wait_idle(page)
+    page.get_by_role("tab", name=re.compile("Training trace")).click()
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.wait_for()
+    assert page.get_by_text("Finished all 20 epochs").is_visible()
+    before = page.locator("[data-testid='stMetric']").filter(has_text="Validation RMSE").inner_text()
+    page.get_by_role("button", name=re.compile("Train")).first.click()
+    wait_idle(page)
+    assert page.get_by_text("Finished all 20 epochs").is_visible()
+    assert page.locator("[data-testid='stPlotlyChart'] .scatterlayer .trace").count() >= 4
+    after = page.locator("[data-testid='stMetric']").filter(has_text="Validation RMSE").inner_text()
+    assert "stars" in before and "stars" in after
+    screenshot(page, "mf_basics_training")
+
+
+def test_a_quiz_answer_gets_immediate_feedback(server, page):
+    page.goto(f"{server}/mf_basics")
+    wait_idle(page)
+    page.get_by_role("tab", name=re.compile("Quiz")).click()
+    page.get_by_text("C. It decreases steadily").click()
+    wait_idle(page)
+    assert page.get_by_text(re.compile("^Correct.")).first.is_visible()
+    page.get_by_text("A. Because empty cells are unknown").click()
+    wait_idle(page)
+    assert page.get_by_text("Score: 2 / 4").is_visible()
+
+
+def test_a_deep_link_opens_the_lesson_with_its_settings(server, page):
+    page.goto(f"{server}/mf_basics?mf_k=5&mf_epochs=8&seed=4")
+    wait_idle(page)
+    page.get_by_role("tab", name=re.compile("Training trace")).click()
+    assert page.get_by_text("Finished all 8 epochs").is_visible()
+    slider = page.get_by_role("slider", name=re.compile("Rank k"))
+    assert slider.get_attribute("aria-valuenow") == "5"
+    assert "mf_k=5" in page.url and "seed=4" in page.url
+    screenshot(page, "mf_basics_deep_link")
