@@ -1,0 +1,355 @@
+"""load_ratings reads every supported format and explains every bad file by file, line and problem."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recsys_core.data import MAX_FILE_BYTES, MAX_RATINGS, RatingsFormatError, load_ratings
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+# Three users, three items; user 10 rated item 200 with 3.5 at time 300.
+U_DATA = "10\t100\t4\t100\n10\t200\t3.5\t300\n20\t100\t5\t200\n30\t300\t1\t400\n"
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def rating_of(ratings, user_id, item_id) -> float:
+    users = ratings.user_ids[ratings.users]
+    items = ratings.item_ids[ratings.items]
+    (index,) = np.flatnonzero((users == user_id) & (items == item_id))
+    return float(ratings.ratings[index])
+
+
+def error_from(tmp_path: Path, name: str, text: str, **kwargs) -> RatingsFormatError:
+    path = write(tmp_path, name, text)
+    with pytest.raises(RatingsFormatError) as caught:
+        load_ratings(path, **kwargs)
+    return caught.value
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_movielens_u_data_is_read_with_compact_indices_sorted_by_id(tmp_path):
+    ratings = load_ratings(write(tmp_path, "u.data", U_DATA))
+    assert (ratings.n_users, ratings.n_items, len(ratings)) == (3, 3, 4)
+    np.testing.assert_array_equal(ratings.user_ids, [10, 20, 30])
+    np.testing.assert_array_equal(ratings.item_ids, [100, 200, 300])
+    np.testing.assert_array_equal(ratings.users, [0, 0, 1, 2])
+    np.testing.assert_array_equal(ratings.items, [0, 1, 0, 2])
+    assert ratings.ratings.dtype == np.float32
+    assert rating_of(ratings, 10, 200) == 3.5
+    np.testing.assert_array_equal(ratings.timestamps, [100, 300, 200, 400])
+    assert ratings.rating_scale == (1.0, 5.0)
+    assert ratings.source == "u.data"
+    assert ratings.notes == ()
+
+
+def test_movielens_ratings_dat_with_double_colons_is_read(tmp_path):
+    text = U_DATA.replace("\t", "::")
+    ratings = load_ratings(write(tmp_path, "ratings.dat", text))
+    assert (ratings.n_users, ratings.n_items, len(ratings)) == (3, 3, 4)
+    assert rating_of(ratings, 20, 100) == 5.0
+
+
+def test_movielens_ratings_csv_with_header_is_read(tmp_path):
+    text = "userId,movieId,rating,timestamp\n" + U_DATA.replace("\t", ",")
+    ratings = load_ratings(write(tmp_path, "ratings.csv", text))
+    assert len(ratings) == 4
+    assert rating_of(ratings, 10, 200) == 3.5
+    np.testing.assert_array_equal(ratings.timestamps, [100, 300, 200, 400])
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "user,item,rating",
+        "user_id,item_id,score",
+        "UID,IID,Stars",
+        "rating,product,userId",  # columns in any order
+        "movie,value,user",
+    ],
+)
+def test_header_names_are_matched_case_insensitively_from_common_aliases(tmp_path, header):
+    names = [n.strip().lower() for n in header.split(",")]
+    rows = [("u1", "i1", "4"), ("u1", "i2", "2"), ("u2", "i1", "5")]
+    kind = {n: ("rating" if n in ("rating", "score", "stars", "value") else "user" if n.startswith("u") else "item")
+            for n in names}
+    lines = [header]
+    for user, item, rating in rows:
+        by_kind = {"user": user, "item": item, "rating": rating}
+        lines.append(",".join(by_kind[kind[n]] for n in names))
+    ratings = load_ratings(write(tmp_path, "mine.csv", "\n".join(lines) + "\n"))
+    assert list(ratings.user_ids) == ["u1", "u2"]
+    assert rating_of(ratings, "u1", "i2") == 2.0
+    assert ratings.timestamps is None
+
+
+def test_headerless_csv_uses_the_first_three_columns(tmp_path):
+    ratings = load_ratings(write(tmp_path, "plain.csv", "1,5,4\n1,6,3\n2,5,2\n"))
+    assert (ratings.n_users, ratings.n_items, len(ratings)) == (2, 2, 3)
+    assert rating_of(ratings, 2, 5) == 2.0
+    assert ratings.timestamps is None
+
+
+def test_tab_and_semicolon_separated_files_are_detected(tmp_path):
+    tsv = load_ratings(write(tmp_path, "r.tsv", "user\titem\trating\na\tx\t4\nb\ty\t2\n"))
+    semi = load_ratings(write(tmp_path, "r.txt", "user;item;rating\na;x;4\nb;y;2\n"))
+    for ratings in (tsv, semi):
+        assert rating_of(ratings, "b", "y") == 2.0
+
+
+def test_string_ids_and_whitespace_around_fields_are_accepted(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.csv", "user, item, rating\nalice , The Matrix, 4.5\nbob,Up,3\n"))
+    assert rating_of(ratings, "alice", "The Matrix") == 4.5
+
+
+def test_blank_lines_are_skipped_and_later_errors_still_name_the_editor_line(tmp_path):
+    error = error_from(tmp_path, "u.data", "\n1\t2\t4\n\n   \n2\t1\tabc\n")
+    assert error.line == 5
+
+
+def test_latin1_and_windows_line_endings_are_read(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("user,item,rating\r\nJosé,Amélie,5\r\nAnn,Heat,3\r\n".encode("latin-1"))
+    ratings = load_ratings(path)
+    assert rating_of(ratings, "José", "Amélie") == 5.0
+
+
+def test_u_item_beside_u_data_gives_titles_and_genres(tmp_path):
+    write(tmp_path, "u.data", U_DATA)
+    flags = ["0"] * 19
+    action_comedy = flags.copy()
+    action_comedy[1] = action_comedy[5] = "1"  # columns 6 and 10: Action, Comedy
+    u_item = "\n".join(
+        [
+            "100|Toy Story (1995)|01-Jan-1995||http://x|" + "|".join(action_comedy),
+            "200|Café Society (1995)|01-Jan-1995||http://x|" + "|".join(flags),
+        ]
+    )
+    write(tmp_path, "u.item", u_item + "\n", encoding="latin-1")
+    ratings = load_ratings(tmp_path / "u.data")
+    assert ratings.title(0) == "Toy Story (1995)"
+    assert ratings.genres_of(0) == ("Action", "Comedy")
+    assert ratings.title(1) == "Café Society (1995)"
+    assert ratings.title(2) == "Item 300"  # not in u.item
+    assert any("1 items have no title" in note for note in ratings.notes)
+
+
+def test_movies_dat_beside_ratings_dat_gives_titles_and_genres(tmp_path):
+    write(tmp_path, "ratings.dat", U_DATA.replace("\t", "::"))
+    write(tmp_path, "movies.dat", "100::Heat (1995)::Action|Crime|Thriller\n200::Up (2009)::Animation\n"
+          "300::Alien (1979)::Horror|Sci-Fi\n")
+    ratings = load_ratings(tmp_path / "ratings.dat")
+    assert ratings.title(0) == "Heat (1995)"
+    assert ratings.genres_of(0) == ("Action", "Crime", "Thriller")
+    assert ratings.notes == ()
+
+
+def test_movies_csv_beside_ratings_csv_handles_quoted_titles(tmp_path):
+    write(tmp_path, "ratings.csv", "userId,movieId,rating,timestamp\n" + U_DATA.replace("\t", ","))
+    write(tmp_path, "movies.csv", 'movieId,title,genres\n100,"Good, the Bad (1966)",Western\n'
+          "200,Up (2009),(no genres listed)\n300,Alien (1979),Horror|Sci-Fi\n")
+    ratings = load_ratings(tmp_path / "ratings.csv")
+    assert ratings.title(0) == "Good, the Bad (1966)"
+    assert ratings.genres_of(1) == ()
+    assert ratings.genres_of(2) == ("Horror", "Sci-Fi")
+
+
+def test_items_source_can_be_passed_explicitly(tmp_path):
+    ratings_path = write(tmp_path, "a.tsv", U_DATA)
+    items_path = write(tmp_path, "titles.csv", "item,title\n100,One\n200,Two\n300,Three\n")
+    ratings = load_ratings(ratings_path, items_source=items_path)
+    assert [ratings.title(i) for i in range(3)] == ["One", "Two", "Three"]
+
+
+def test_a_movielens_folder_loads_the_ratings_file_inside(tmp_path):
+    write(tmp_path, "u.data", U_DATA)
+    assert len(load_ratings(tmp_path)) == 4
+
+
+def test_bytesio_with_a_name_like_streamlits_upload_is_read(tmp_path):
+    upload = io.BytesIO(U_DATA.encode())
+    upload.name = "u.data"
+    upload.read()  # a rerun may have read it already; getvalue still sees everything
+    ratings = load_ratings(upload)
+    assert ratings.source == "u.data"
+    assert len(ratings) == 4
+
+
+def test_text_file_objects_and_an_explicit_name_are_accepted():
+    ratings = load_ratings(io.StringIO("1,2,3\n2,1,4\n"), name="typed.csv")
+    assert ratings.source == "typed.csv"
+    assert len(ratings) == 2
+
+
+def test_the_bundled_sample_file_loads_with_its_titles():
+    ratings = load_ratings(ASSETS / "sample_ratings.csv")
+    assert (ratings.n_users, ratings.n_items, len(ratings)) == (100, 80, 2000)
+    assert ratings.item_titles is not None and not ratings.title(0).startswith("Item ")
+    assert ratings.notes == ()
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+DUPLICATED = "1\t1\t1\n1\t2\t4\n1\t1\t3\n2\t1\t5\n1\t1\t5\n"  # (1, 1) rated 1, then 3, then 5
+
+
+def test_duplicates_last_keeps_the_last_rating_and_says_so(tmp_path):
+    ratings = load_ratings(write(tmp_path, "u.data", DUPLICATED))
+    assert len(ratings) == 3
+    assert rating_of(ratings, 1, 1) == 5.0
+    assert ratings.notes == ("1 duplicate (user, item) pair: kept the last rating of each.",)
+
+
+def test_duplicates_mean_averages_them(tmp_path):
+    ratings = load_ratings(write(tmp_path, "u.data", DUPLICATED), duplicates="mean")
+    assert rating_of(ratings, 1, 1) == pytest.approx((1 + 3 + 5) / 3)
+    assert "averaged" in ratings.notes[0]
+
+
+def test_duplicates_error_names_the_first_repeated_line(tmp_path):
+    error = error_from(tmp_path, "u.data", DUPLICATED, duplicates="error")
+    assert error.line == 3
+    assert "first on line 1" in error.problem
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    error = error_from(tmp_path, "u.data", "\n  \n")
+    assert error.line is None
+    assert "empty" in str(error)
+    assert str(error).startswith("u.data: ")
+
+
+def test_a_header_without_data_is_refused(tmp_path):
+    error = error_from(tmp_path, "r.csv", "user,item,rating\n")
+    assert error.line == 1 and "no ratings" in error.problem
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path):
+    class HugeUpload(io.BytesIO):
+        size = MAX_FILE_BYTES + 1
+
+        def getvalue(self):
+            raise AssertionError("read a file that is too big")
+
+    upload = HugeUpload(b"1,2,3\n")
+    upload.name = "huge.csv"
+    with pytest.raises(RatingsFormatError, match="limit is 50 MB") as caught:
+        load_ratings(upload)
+    assert caught.value.source == "huge.csv"
+
+
+def test_a_line_with_the_wrong_number_of_fields_is_named(tmp_path):
+    error = error_from(tmp_path, "u.data", "1\t2\t4\t10\n1\t3\t4\t11\n2\t2\n3\t3\t5\t12\n")
+    assert error.line == 3
+    assert "found 2 fields separated by tabs but expected 4" in error.problem
+    assert str(error).startswith("u.data, line 3: ")
+
+
+def test_a_non_numeric_rating_is_named_with_its_line(tmp_path):
+    error = error_from(tmp_path, "u.data", "\t".join("1 2 4 10".split()) + "\n" + "\n" * 15 + "2\t3\tabc\t11\n")
+    assert str(error) == (
+        "u.data, line 17: rating 'abc' is not a number. "
+        "Each line needs user, item, rating (and optionally timestamp)."
+    )
+    assert error.source == "u.data" and error.line == 17
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_a_non_finite_rating_is_refused(tmp_path, bad):
+    error = error_from(tmp_path, "r.csv", f"1,1,4\n1,2,{bad}\n2,1,3\n")
+    assert error.line == 2 and "not a finite number" in error.problem
+
+
+@pytest.mark.parametrize("bad", ["-1", "11", "10.5"])
+def test_a_rating_outside_zero_to_ten_is_refused(tmp_path, bad):
+    error = error_from(tmp_path, "r.csv", f"1,1,4\n2,1,3\n1,2,{bad}\n")
+    assert error.line == 3 and "outside 0-10" in error.problem
+
+
+def test_half_stars_and_a_ten_point_scale_are_accepted(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.csv", "1,1,0.5\n1,2,10\n2,1,7.5\n"))
+    assert ratings.rating_scale == (0.5, 10.0)
+
+
+def test_the_earliest_problem_is_reported_whatever_its_kind(tmp_path):
+    error = error_from(tmp_path, "r.csv", "1,1,4\n1,2,99\n2,1,abc\n")
+    assert error.line == 2
+
+
+def test_an_empty_user_id_is_refused(tmp_path):
+    error = error_from(tmp_path, "r.csv", "user,item,rating\na,x,4\n,y,3\nb,x,2\n")
+    assert error.line == 3 and "user id is empty" in error.problem
+
+
+def test_a_header_without_a_rating_column_lists_the_columns_it_found(tmp_path):
+    error = error_from(tmp_path, "r.csv", "userId,movieId,timestamp\n1,2,3\n")
+    assert error.line == 1
+    assert "no rating column" in error.problem
+    assert "found columns: userId, movieId, timestamp" in error.problem
+
+
+def test_fewer_than_two_users_or_items_is_refused(tmp_path):
+    one_user = error_from(tmp_path, "a.csv", "1,1,4\n1,2,3\n")
+    one_item = error_from(tmp_path, "b.csv", "1,1,4\n2,1,3\n")
+    assert "1 user and 2 items" in one_user.problem and one_user.line is None
+    assert "2 users and 1 item;" in one_item.problem
+
+
+def test_binary_content_is_not_a_text_file(tmp_path):
+    path = tmp_path / "photo.csv"
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(RatingsFormatError, match="not a text file"):
+        load_ratings(path)
+
+
+def test_a_zip_archive_is_told_to_be_unzipped(tmp_path):
+    path = tmp_path / "ml-100k.zip"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(RatingsFormatError, match="Unzip it"):
+        load_ratings(path)
+
+
+def test_an_unclosed_quote_is_named(tmp_path):
+    error = error_from(tmp_path, "r.csv", 'user,item,rating\na,x,4\nb,"y,3\nc,z,2\n')
+    assert error.line == 3 and "never closed" in error.problem
+
+
+def test_a_missing_file_is_a_format_error_not_a_crash(tmp_path):
+    with pytest.raises(RatingsFormatError, match="no such file"):
+        load_ratings(tmp_path / "nope.csv")
+
+
+def test_the_ratings_limit_is_stated(tmp_path, monkeypatch):
+    monkeypatch.setattr("recsys_core.data.MAX_RATINGS", 3)
+    error = error_from(tmp_path, "r.csv", "1,1,4\n1,2,3\n2,1,3\n2,2,1\n")
+    assert error.line == 4 and "limit is 3" in error.problem
+    assert MAX_RATINGS == 2_000_000
+
+
+def test_a_bad_titles_file_beside_the_ratings_does_not_stop_them_loading(tmp_path):
+    write(tmp_path, "ratings.csv", "userId,movieId,rating\n1,1,4\n2,2,3\n")
+    write(tmp_path, "movies.csv", "foo,bar\n1,2\n")
+    ratings = load_ratings(tmp_path / "ratings.csv")
+    assert ratings.item_titles is None
+    assert "titles not loaded" in ratings.notes[0]
+
+
+def test_the_error_survives_pickling_with_its_parts():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(RatingsFormatError("u.data", "bad.", line=3)))
+    assert (error.source, error.line, error.problem, str(error)) == ("u.data", 3, "bad.", "u.data, line 3: bad.")
