@@ -474,10 +474,10 @@ def _lines(text: str) -> tuple[pd.Series, np.ndarray]:
 class _LineTable:
     """Where each non-blank line of a big text sits, found with numpy over its UTF-8 bytes.
 
-    Per-line string methods in pandas cost seconds on a million lines; counting bytes per
-    line with ``np.add.reduceat`` costs milliseconds. Separators, quotes and newlines are
-    ASCII, and UTF-8 never reuses ASCII bytes inside a multi-byte character, so byte counts
-    per line are exact.
+    Per-line string methods in pandas cost seconds on a million lines; locating bytes with
+    numpy and counting them per line with ``searchsorted`` costs milliseconds. Separators,
+    quotes and newlines are ASCII, and UTF-8 never reuses ASCII bytes inside a multi-byte
+    character, so byte counts per line are exact.
     """
 
     data: bytes  # the whole text, "\n" line ends, ending with "\n"
@@ -491,9 +491,10 @@ class _LineTable:
     def line(self, row: int) -> str:
         return self.data[self.starts[row] : self.ends[row]].decode("utf-8").strip()
 
-    def per_line(self, mask: np.ndarray) -> np.ndarray:
-        """How many True bytes of ``mask`` fall in each non-blank line."""
-        return np.add.reduceat(mask, self.all_starts, dtype=np.int64)[self.numbers - 1]
+    def per_line(self, positions: np.ndarray) -> np.ndarray:
+        """How many of the (sorted) byte ``positions`` fall in each non-blank line."""
+        bounds = np.searchsorted(positions, np.append(self.all_starts, len(self.buf)))
+        return np.diff(bounds)[self.numbers - 1]
 
 
 def _line_table(text: str) -> _LineTable:
@@ -505,10 +506,13 @@ def _line_table(text: str) -> _LineTable:
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
     starts = np.concatenate(([0], newlines[:-1] + 1))
-    # Each reduceat segment runs from a line's start to the next line's start, so it is never
-    # empty (it holds at least the "\n") and the counts are exact.
-    visible = np.add.reduceat(buf > 32, starts, dtype=np.int64) > 0
     lengths = newlines - starts
+    visible = lengths > 0
+    # Only a line that starts with a space or tab can be blank yet not empty; check those few.
+    maybe_blank = np.flatnonzero(visible & (buf[np.minimum(starts, len(buf) - 1)] <= 32))
+    for index in maybe_blank:
+        if not data[starts[index] : newlines[index]].strip():
+            visible[index] = False
     return _LineTable(
         data=data,
         buf=buf,
@@ -535,14 +539,13 @@ def _field_counts(table: _LineTable, sep: str) -> np.ndarray:
         solid = buf > 32
         starts_field = solid.copy()
         starts_field[1:] &= ~solid[:-1]
-        return table.per_line(starts_field)
+        return table.per_line(np.flatnonzero(starts_field))
     if sep == "::":
-        marks = np.zeros(len(buf), dtype=bool)
-        marks[:-1] = (buf[:-1] == 58) & (buf[1:] == 58)
+        marks = np.flatnonzero((buf[:-1] == 58) & (buf[1:] == 58))
     else:
-        marks = buf == ord(sep)
+        marks = np.flatnonzero(buf == ord(sep))
     counts = table.per_line(marks) + 1
-    quoted = np.flatnonzero(table.per_line(buf == 34) > 0)
+    quoted = np.flatnonzero(table.per_line(np.flatnonzero(buf == 34)) > 0)
     for row in quoted:  # rare: recount the lines that have quotes, in Python
         counts[row] = _count_fields(table.line(int(row)), sep)
     return counts
@@ -723,7 +726,7 @@ def load_ratings(
             f"the file has {len(line_numbers):,} ratings; the limit is {MAX_RATINGS:,}. Use a sample of it.",
             line=int(line_numbers[MAX_RATINGS]),
         )
-    quotes = table.per_line(table.buf == 34)[len(table.numbers) - len(line_numbers) :]
+    quotes = table.per_line(np.flatnonzero(table.buf == 34))[len(table.numbers) - len(line_numbers) :]
     odd_quotes = _first_line(quotes % 2 == 1, line_numbers)
     if odd_quotes is not None:  # an unclosed quote would swallow the lines after it
         raise RatingsFormatError(
@@ -744,8 +747,15 @@ def load_ratings(
         raise RatingsFormatError(display, f"could not split the file into lines of fields. {_FIELDS_HINT}")
     user_raw, item_raw = fields[user_col], fields[item_col]
 
+    rating_raw = fields[rating_col]
+    if sep == ";" and not pd.api.types.is_numeric_dtype(rating_raw):
+        # Semicolon files usually come from spreadsheets set to a decimal comma ("4,5").
+        with_points = rating_raw.str.replace(",", ".", regex=False)
+        if pd.to_numeric(with_points, errors="coerce").notna().all():
+            rating_raw = with_points
+
     # Per-row checks; the earliest offending line is reported, whatever the problem.
-    rating_values, problems = _rating_values(fields[rating_col], line_numbers)
+    rating_values, problems = _rating_values(rating_raw, line_numbers)
     for raw, what in ((user_raw, "user"), (item_raw, "item")):
         if not pd.api.types.is_numeric_dtype(raw):
             found = _first_line(raw.eq("").to_numpy(), line_numbers)
@@ -805,12 +815,15 @@ def _parse_timestamps(raw: pd.Series, line_numbers: np.ndarray, notes: list[str]
     """Seconds since 1970 from numbers or dates; unreadable times are dropped with a note."""
     if pd.api.types.is_numeric_dtype(raw):
         return raw.to_numpy(dtype=np.float64).astype(np.int64)
+    if raw.eq("").all():  # a trailing separator on every line, not a time column
+        return None
     numeric = pd.to_numeric(raw, errors="coerce")
     if not numeric.isna().any():
         return numeric.to_numpy(dtype=np.float64).astype(np.int64)
-    dates = pd.to_datetime(raw, errors="coerce", format="mixed")
+    dates = pd.to_datetime(raw, errors="coerce", format="mixed", utc=True)
     if not dates.isna().any():
-        return (dates.astype("int64") // 10**9).to_numpy(dtype=np.int64)
+        # Subtracting the epoch works whatever unit pandas stores datetimes in.
+        return ((dates - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
     row, line = _first_line(numeric.isna().to_numpy() & dates.isna().to_numpy(), line_numbers)
     notes.append(f"timestamps ignored: line {line} has {raw.iloc[row]!r}, which is not a time.")
     return None
@@ -830,14 +843,18 @@ def _resolve_duplicates(
     notes: list[str],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Apply the duplicates policy: a pair rated twice would otherwise count twice in training."""
-    keys = pd.Series(users.astype(np.int64) * n_items + items)
-    repeated = keys.duplicated(keep="first").to_numpy()
-    if not repeated.any():
+    keys = users.astype(np.int64) * n_items + items
+    # Sorting finds repeats several times faster than hashing a million keys.
+    order = np.argsort(keys, kind="stable")
+    same_as_next = keys[order[:-1]] == keys[order[1:]]
+    if not same_as_next.any():
         return users, items, ratings, timestamps
-    n_pairs = int(keys[repeated].nunique())
+    repeated = np.zeros(len(keys), dtype=bool)  # a pair seen earlier in the file
+    repeated[order[1:][same_as_next]] = True
+    n_pairs = int((same_as_next & ~np.concatenate(([False], same_as_next[:-1]))).sum())
     if policy == "error":
         row = int(np.flatnonzero(repeated)[0])
-        first_row = int(np.flatnonzero(keys.to_numpy() == keys.iloc[row])[0])
+        first_row = int(np.flatnonzero(keys == keys[row])[0])
         raise RatingsFormatError(
             display,
             f"user {user_raw.iloc[row]} rated item {item_raw.iloc[row]} again (first on line "
@@ -847,11 +864,13 @@ def _resolve_duplicates(
         )
     plural = "pair" if n_pairs == 1 else "pairs"
     if policy == "last":
-        keep = ~keys.duplicated(keep="last").to_numpy()
+        keep = np.ones(len(keys), dtype=bool)  # drop every rating a later one replaces
+        keep[order[:-1][same_as_next]] = False
         notes.append(f"{n_pairs:,} duplicate (user, item) {plural}: kept the last rating of each.")
         return users[keep], items[keep], ratings[keep], None if timestamps is None else timestamps[keep]
     # "mean": one row per pair at its first position, holding the mean rating and latest time.
     keep = ~repeated
+    keys = pd.Series(keys)
     means = pd.Series(ratings.astype(np.float64)).groupby(keys).transform("mean").to_numpy()
     notes.append(f"{n_pairs:,} duplicate (user, item) {plural}: averaged the ratings of each.")
     new_times = None
@@ -879,6 +898,8 @@ def _items_file_beside(path: Path) -> Path | None:
 def _canonical_id(value: str) -> str:
     """Ids compared as text, with "7", "07" and "7.0" all meaning 7."""
     value = value.strip().strip("\"'")
+    if value.isdigit():  # the common case, fast
+        return value.lstrip("0") or "0"
     try:
         number = float(value)
     except ValueError:

@@ -353,3 +353,39 @@ def test_the_error_survives_pickling_with_its_parts():
 
     error = pickle.loads(pickle.dumps(RatingsFormatError("u.data", "bad.", line=3)))
     assert (error.source, error.line, error.problem, str(error)) == ("u.data", 3, "bad.", "u.data, line 3: bad.")
+
+
+def test_space_separated_files_are_detected(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.txt", "1 2 4\n2  3 5\n 3 1 2\n"))
+    assert rating_of(ratings, 2, 3) == 5.0
+
+
+def test_semicolon_files_with_decimal_commas_are_read(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.csv", "user;item;rating\n1;2;4,5\n2;3;3\n"))
+    assert rating_of(ratings, 1, 2) == 4.5
+
+
+def test_date_strings_in_a_time_column_become_unix_seconds(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.csv", "user,item,rating,date\n1,2,4,2020-01-01\n2,3,5,1970-01-02\n"))
+    np.testing.assert_array_equal(ratings.timestamps, [1_577_836_800, 86_400])
+
+
+def test_unreadable_times_are_dropped_with_a_note_naming_the_line(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.csv", "user,item,rating,time\n1,2,4,5\n2,3,5,yesterday\n"))
+    assert ratings.timestamps is None
+    assert ratings.notes == ("timestamps ignored: line 3 has 'yesterday', which is not a time.",)
+
+
+def test_a_trailing_separator_on_every_line_is_harmless(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.csv", "1,2,4,\n2,1,3,\n"))
+    assert ratings.timestamps is None and ratings.notes == ()
+
+
+def test_a_file_with_only_two_columns_is_refused_at_line_one(tmp_path):
+    error = error_from(tmp_path, "r.csv", "1,2\n3,4\n")
+    assert error.line == 1 and "expected 3" in error.problem
+
+
+def test_quoted_fields_are_unquoted(tmp_path):
+    ratings = load_ratings(write(tmp_path, "r.csv", '"user","item","rating"\n"a","x, y","4"\n"b","z","3.5"\n'))
+    assert rating_of(ratings, "a", "x, y") == 4.0
