@@ -431,18 +431,26 @@ def mf_epoch(
 
 @jax.jit
 def mf_errors(params: MFParams, users: jax.Array, items: jax.Array, ratings: jax.Array, weights: jax.Array, low: jax.Array, high: jax.Array) -> jax.Array:
-    """Sums over the weighted ratings: [squared error, squared error clipped, |error| clipped, count]."""
+    """Sums over the weighted ratings: [squared error, squared error clipped, |error| clipped, count].
+
+    Inputs are padded to a multiple of ``_EVAL_CHUNK`` and scanned chunk by chunk: one gather
+    of 80K rows at once ran several times slower on XLA CPU than the same work in chunks.
+    """
     _TRACE_COUNTS["mf_errors"] += 1
-    dot = jnp.sum(_gather(params.user_factors, users) * _gather(params.item_factors, items), axis=-1)
-    pred = params.global_mean + _gather(params.user_bias, users) + _gather(params.item_bias, items) + dot
-    err = pred - ratings
-    clipped = jnp.clip(pred, low, high) - ratings
-    return jnp.stack([
-        jnp.sum(weights * err * err),
-        jnp.sum(weights * clipped * clipped),
-        jnp.sum(weights * jnp.abs(clipped)),
-        jnp.sum(weights),
-    ])
+    chunks = tuple(x.reshape(-1, _EVAL_CHUNK) for x in (users, items, ratings, weights))
+
+    def body(totals, chunk):
+        u, i, r, w = chunk
+        dot = jnp.sum(_gather(params.user_factors, u) * _gather(params.item_factors, i), axis=-1)
+        pred = params.global_mean + _gather(params.user_bias, u) + _gather(params.item_bias, i) + dot
+        err = pred - r
+        clipped = jnp.clip(pred, low, high) - r
+        return totals + jnp.stack([
+            jnp.sum(w * err * err), jnp.sum(w * clipped * clipped), jnp.sum(w * jnp.abs(clipped)), jnp.sum(w)
+        ]), None
+
+    totals, _ = lax.scan(body, jnp.zeros(4, jnp.float32), chunks)
+    return totals
 
 
 @jax.jit
