@@ -38,7 +38,7 @@ with training_tab:
     batch_size = c5.select_slider("Batch size", (32, 64, 128, 256, 512, 1024), value=DEFAULTS.batch_size,
                                   key="mf_batch", bind="query-params")
     optimizer = c6.segmented_control("Optimizer", ("sgd", "adam"), default=DEFAULTS.optimizer, required=True,
-                                     key="mf_opt", bind="query-params", format_func=str.upper)
+                                     key="mf_opt", bind="query-params")
     model_seed = c7.number_input("Model seed", 0, 9999, DEFAULTS.seed, key="mf_seed", bind="query-params",
                                  help="Seeds the random initial factors and the batch order.")
     config = replace(DEFAULTS, k=k, learning_rate=lr, l2=l2, epochs=epochs, batch_size=batch_size,

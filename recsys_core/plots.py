@@ -26,8 +26,8 @@ PALETTE = ("#4f46e5", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9", "#e
 def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height,
-        margin=dict(l=10, r=10, t=50 if title else 30, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        margin=dict(l=10, r=10, t=60 if title else 40, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
         plot_bgcolor="white",
         title=dict(text=title, x=0, font=dict(size=15)) if title else None,
     )
@@ -94,10 +94,10 @@ def training_curves(
         for col in range(1, cols + 1):
             fig.add_vline(x=best_epoch, line_dash="dash", line_color="#10b981", row=1, col=col)
         fig.add_annotation(
-            x=best_epoch, y=1.0, yref="paper", text=f"best epoch {best_epoch}", showarrow=False,
-            font=dict(color="#047857", size=11), xanchor="left", yanchor="bottom",
+            x=best_epoch, y=0.98, xref="x", yref="paper", text=f" lowest validation loss: epoch {best_epoch}",
+            showarrow=False, font=dict(color="#047857", size=11), xanchor="left", yanchor="top",
         )
-    return _layout(fig, height=340)
+    return _layout(fig, height=380)
 
 
 def overlay_curves(runs: dict[str, Sequence[EpochRecord]], field: str, y_title: str, title: str) -> go.Figure:

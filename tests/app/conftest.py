@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 # The first run of a page compiles its JAX programs; AppTest's 3 s default is too short.
 TIMEOUT_S = 180
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +23,7 @@ def fresh_caches():
 
 
 def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file("app.py", default_timeout=TIMEOUT_S)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
     if query:
         at.query_params.update(query)
     at.run()

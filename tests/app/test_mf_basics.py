@@ -43,6 +43,7 @@ def test_url_parameters_set_the_controls_and_the_run():
     at = open_page(PAGE, query={"mf_k": "4", "mf_epochs": "6", "mf_opt": "adam"})
     assert at.slider(key="mf_k").value == 4
     assert at.slider(key="mf_epochs").value == 6
+    assert at.segmented_control(key="mf_opt").value == "adam"
     assert any("Finished all 6 epochs" in s.value for s in at.success)
     assert len(loss_curve(at)) == 6
 

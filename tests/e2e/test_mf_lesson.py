@@ -23,15 +23,15 @@ def test_training_draws_the_loss_chart_and_metrics_update(server, page):
     page.goto(f"{server}/mf_basics?tab=2+%C2%B7+Training+trace")
     wait_idle(page)
     page.get_by_role("tab", name=re.compile("Training trace")).click()
-    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart = page.locator("[data-testid='stPlotlyChart']:visible").first
     chart.wait_for()
     assert page.get_by_text("Finished all 20 epochs").is_visible()
-    before = page.locator("[data-testid='stMetric']").filter(has_text="Validation RMSE").inner_text()
+    before = page.locator("[data-testid='stMetric']:visible").filter(has_text="Validation RMSE").inner_text()
     page.get_by_role("button", name=re.compile("Train")).first.click()
     wait_idle(page)
     assert page.get_by_text("Finished all 20 epochs").is_visible()
-    assert page.locator("[data-testid='stPlotlyChart'] .scatterlayer .trace").count() >= 4
-    after = page.locator("[data-testid='stMetric']").filter(has_text="Validation RMSE").inner_text()
+    assert page.locator("[data-testid='stPlotlyChart']:visible .scatterlayer .trace").count() >= 4
+    after = page.locator("[data-testid='stMetric']:visible").filter(has_text="Validation RMSE").inner_text()
     assert "stars" in before and "stars" in after
     screenshot(page, "mf_basics_training")
 
