@@ -219,7 +219,7 @@ import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
 
 from recsys_core.data import Ratings  # noqa: E402
-from recsys_core.models import MFParams, init_mf  # noqa: E402
+from recsys_core.models import MFParams  # noqa: E402
 
 _ADAM_B1 = 0.9
 _ADAM_B2 = 0.999
@@ -303,11 +303,27 @@ class LazyAdamState(NamedTuple):
     step: jax.Array  # () float32: minibatches seen
 
 
+def init_mf_numpy(seed: int, n_users: int, n_items: int, k: int, global_mean: float = 0.0, init_scale: float = 0.1) -> MFParams:
+    """`init_mf`'s distribution drawn with numpy from ``seed``.
+
+    The trainer uses this: eager `jax.random` compiles several small programs on first use,
+    which took seconds on a busy 2-core machine for a one-off table of random numbers.
+    """
+    rng = np.random.default_rng(seed)
+    return MFParams(
+        global_mean=jnp.asarray(global_mean, jnp.float32),
+        user_bias=jnp.asarray(np.zeros(n_users, np.float32)),
+        item_bias=jnp.asarray(np.zeros(n_items, np.float32)),
+        user_factors=jnp.asarray((init_scale * rng.standard_normal((n_users, k))).astype(np.float32)),
+        item_factors=jnp.asarray((init_scale * rng.standard_normal((n_items, k))).astype(np.float32)),
+    )
+
+
 def init_opt_state(params: MFParams, optimizer: str) -> LazyAdamState | tuple:
     """Optimizer state: nothing for SGD, zero moments for Adam."""
     if optimizer == "sgd":
         return ()
-    zeros = jax.tree.map(jnp.zeros_like, params)
+    zeros = jax.tree.map(lambda leaf: jnp.asarray(np.zeros(leaf.shape, np.float32)), params)
     return LazyAdamState(m=zeros, v=zeros, step=jnp.zeros((), jnp.float32))
 
 
@@ -546,9 +562,18 @@ class MFTrainer:
         """Fresh parameters (seeded), empty history; mu = training mean when biases are on."""
         cfg = self.config
         mu = self.train.global_mean if cfg.use_bias else 0.0
-        params = init_mf(jax.random.PRNGKey(cfg.seed), self.train.n_users, self.train.n_items, cfg.k, mu, cfg.init_scale)
+        params = init_mf_numpy(cfg.seed, self.train.n_users, self.train.n_items, cfg.k, mu, cfg.init_scale)
         initial_mse, _, _ = _error_summary(params, self._train_eval, self.rating_scale)
         return TrainingRun(params=params, opt_state=init_opt_state(params, cfg.optimizer), extra={"initial_loss": initial_mse})
+
+    def score(self, params: MFParams, data: Ratings) -> tuple[float, float, float]:
+        """(MSE, RMSE, MAE) of ``params`` on ``data``, predictions clipped for RMSE and MAE.
+
+        ``data`` is padded to at least the training set's evaluation length so a test fold
+        reuses the program compiled for training instead of compiling its own.
+        """
+        chunks = len(self._train_eval.users) // _EVAL_CHUNK
+        return _error_summary(params, _EvalSet.of(data, min_chunks=chunks), self.rating_scale)
 
     def epoch_batches(self, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The shuffled, padded minibatches of (1-based) ``epoch``: (n_batches, batch_size) each.
