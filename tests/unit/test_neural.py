@@ -1,0 +1,186 @@
+"""The neural recommender: it learns, its gradients are right, and sliders never recompile."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.flatten_util import ravel_pytree
+
+from recsys_core import neural
+from recsys_core.data import synthetic
+from recsys_core.train import COMPLETED, DIVERGED, EARLY_STOPPED
+
+
+def _split(ratings, test_fraction=0.2, seed=0):
+    perm = np.random.default_rng(seed).permutation(len(ratings))
+    n_test = int(round(len(ratings) * test_fraction))
+    return ratings.subset(perm[n_test:]), ratings.subset(perm[:n_test])
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return _split(synthetic(n_users=40, n_items=30, n_ratings=400, seed=3))
+
+
+def _tiny_batch(ratings, n=24):
+    return neural.Batch(
+        users=jnp.asarray(ratings.users[:n]),
+        items=jnp.asarray(ratings.items[:n]),
+        ratings=jnp.asarray(ratings.ratings[:n]),
+        weight=jnp.ones((n,), jnp.float32),
+    )
+
+
+def test_loss_falls_every_epoch_and_held_out_accuracy_rises_with_the_defaults():
+    train, val = _split(synthetic())
+    run = neural.fit_neural(train, val, neural.NeuralConfig())
+    train_losses = [r.train_loss for r in run.history]
+    val_losses = [r.val_loss for r in run.history]
+    assert len(run.history) == 5 and run.stop_reason == COMPLETED
+    assert all(b < a for a, b in zip(train_losses, train_losses[1:], strict=False)), train_losses
+    assert all(b < a for a, b in zip(val_losses, val_losses[1:], strict=False)), val_losses
+    assert run.history[-1].val_metric > run.history[0].val_metric + 0.01
+    assert run.history[-1].train_metric > run.history[0].train_metric + 0.03
+
+
+@pytest.mark.parametrize("scorer", ["mlp", "dot"])
+def test_gradients_match_central_finite_differences_in_float64(tiny, scorer):
+    train, _ = tiny
+    with jax.enable_x64(True):
+        params = neural.init_neural(jax.random.PRNGKey(0), train.n_users, train.n_items, 4, 5, scorer, 3.5)
+        params = jax.tree_util.tree_map(lambda x: x.astype(jnp.float64), params)
+        # Non-zero biases so their gradients are not trivially symmetric.
+        params = params._replace(item_bias=0.1 * jnp.arange(train.n_items, dtype=jnp.float64) / train.n_items)
+        batch = _tiny_batch(train)
+        batch = batch._replace(ratings=batch.ratings.astype(jnp.float64), weight=batch.weight.astype(jnp.float64))
+        l2, n = jnp.float64(3.0), jnp.float64(len(train))
+
+        flat, unravel = ravel_pytree(params)
+
+        @jax.jit
+        def loss(flat_params):
+            return neural.neural_loss(unravel(flat_params), batch, l2, n)
+
+        flat_grad = jax.grad(loss)(flat)
+        rng = np.random.default_rng(0)
+        coords = rng.choice(flat.shape[0] - 1, size=40, replace=False) + 1  # index 0 is the fixed mean
+        eps = 1e-6
+        for c in coords:
+            step = jnp.zeros_like(flat).at[c].set(eps)
+            numeric = (loss(flat + step) - loss(flat - step)) / (2 * eps)
+            np.testing.assert_allclose(float(flat_grad[c]), float(numeric), rtol=1e-5, atol=1e-8)
+
+
+def test_jitted_and_unjitted_epoch_agree(tiny):
+    train, _ = tiny
+    params = neural.init_neural(jax.random.PRNGKey(1), train.n_users, train.n_items, 4, 8, "mlp", 3.5)
+    state = neural.adam_init(params)
+    # Two scan steps: enough to carry Adam state from one step to the next, cheap when eager.
+    batches = neural.make_batches(train.users[:60], train.items[:60], train.ratings[:60], 32)
+    hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(2.0), jnp.float32(len(train)))
+    jitted = neural.train_epoch(params, state, batches, hyper)
+    with jax.disable_jit():
+        eager = neural._train_epoch(params, state, batches, hyper)
+    for a, b in zip(jax.tree_util.tree_leaves(jitted), jax.tree_util.tree_leaves(eager), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+
+
+def test_changing_learning_rate_or_l2_does_not_recompile_the_epoch(tiny):
+    train, val = tiny
+    base = neural.NeuralConfig(embedding_dim=3, hidden=5, epochs=1, batch_size=32)
+    neural.fit_neural(train, val, base)
+    compiled = neural.train_epoch._cache_size()
+    for lr, l2 in [(0.1, 0.0), (0.0001, 7.5), (0.02, 100.0)]:
+        neural.fit_neural(train, val, neural.NeuralConfig(**{**base.__dict__, "learning_rate": lr, "l2": l2}))
+    assert neural.train_epoch._cache_size() == compiled
+
+
+def test_splits_differing_by_a_few_ratings_share_one_compiled_epoch(tiny):
+    train, val = tiny
+    config = neural.NeuralConfig(embedding_dim=3, hidden=6, epochs=1, batch_size=16)
+    neural.fit_neural(train, val, config)
+    compiled = neural.train_epoch._cache_size()
+    neural.fit_neural(train.subset(np.arange(len(train) - 3)), val, config)
+    assert neural.train_epoch._cache_size() == compiled
+
+
+def test_padding_steps_leave_parameters_and_adam_state_untouched(tiny):
+    train, _ = tiny
+    params = neural.init_neural(jax.random.PRNGKey(2), train.n_users, train.n_items, 4, 8)
+    state = neural.adam_init(params)
+    batch = neural.make_batches(train.users[:10], train.items[:10], train.ratings[:10], 16)
+    empty = jax.tree_util.tree_map(lambda x: x[None] * 0, jax.tree_util.tree_map(lambda x: x[0], batch))
+    hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(1.0), jnp.float32(10))
+    new_params, new_state, _ = neural.train_epoch(params, state, empty, hyper)
+    for a, b in zip(jax.tree_util.tree_leaves((params, state)), jax.tree_util.tree_leaves((new_params, new_state)), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_bucketed_step_counts_cover_the_batches_with_at_most_a_third_padding():
+    for n in range(1, 300):
+        size = neural.bucket_steps(n)
+        assert n <= size and (n <= 2 or size <= 1.5 * n + 1), (n, size)
+
+
+@pytest.mark.parametrize("scorer", ["mlp", "dot"])
+def test_all_scores_equals_pairwise_predictions(tiny, scorer):
+    train, _ = tiny
+    params = neural.init_neural(jax.random.PRNGKey(4), train.n_users, train.n_items, 4, 8, scorer, 3.5)
+    params = params._replace(user_bias=jnp.linspace(-1, 1, train.n_users))
+    users = np.repeat(np.arange(train.n_users), train.n_items)
+    items = np.tile(np.arange(train.n_items), train.n_users)
+    expected = neural.predict_neural(params, users, items).reshape(train.n_users, train.n_items)
+    np.testing.assert_allclose(neural.all_scores(params), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(neural.neural_scores(params, 7), expected[7], rtol=1e-5, atol=1e-5)
+
+
+def test_prediction_trace_shows_four_layers_and_recommends_only_unseen_items(tiny):
+    train, _ = tiny
+    run = neural.fit_neural(train, None, neural.NeuralConfig(embedding_dim=4, hidden=8, epochs=2, batch_size=32))
+    user = int(train.users[0])
+    seen = set(train.items[train.users == user].tolist())
+    trace = neural.neural_trace(run.params, user, k=5, seen=seen)
+    assert trace["user_embedding"].shape == (4,)
+    assert trace["item_embeddings"].shape == (train.n_items, 4)
+    assert trace["similarity"].shape == trace["scores"].shape == (train.n_items,)
+    assert not seen & set(trace["top_items"].tolist()) and len(trace["top_items"]) == 5
+    assert np.all(np.isneginf(trace["masked_scores"][sorted(seen)]))
+    unseen_best = np.sort(np.delete(trace["scores"], sorted(seen)))[::-1][:5]
+    np.testing.assert_allclose(trace["top_scores"], unseen_best)
+
+
+def test_a_huge_learning_rate_is_reported_as_divergence_with_the_fix(tiny):
+    train, val = tiny
+    config = neural.NeuralConfig(embedding_dim=4, hidden=8, epochs=20, batch_size=16, learning_rate=50.0, l2=0.0)
+    run = neural.fit_neural(train, val, config)
+    assert run.stop_reason == DIVERGED
+    assert "learning rate" in run.message
+
+
+def test_early_stopping_restores_the_best_epoch(tiny):
+    train, val = tiny
+    config = neural.NeuralConfig(embedding_dim=8, hidden=16, epochs=50, batch_size=16, learning_rate=0.03, l2=0.0, patience=2)
+    run = neural.fit_neural(train, val, config)
+    assert run.stop_reason == EARLY_STOPPED
+    assert run.epochs_done == run.best_epoch + 2
+    best = min(r.val_loss for r in run.history)
+    assert run.history[run.best_epoch - 1].val_loss == best
+
+
+def test_advance_in_chunks_matches_one_call_and_does_not_mutate_its_input(tiny):
+    train, val = tiny
+    config = neural.NeuralConfig(embedding_dim=4, hidden=8, epochs=4, batch_size=32)
+    trainer = neural.NeuralTrainer(train, val, config)
+    start = trainer.start()
+    half = trainer.advance(start, 2)
+    chunked = trainer.advance(half, 2)
+    whole = trainer.advance(start, 4)
+    assert start.epochs_done == 0 and half.epochs_done == 2
+    assert [r.train_loss for r in chunked.history] == [r.train_loss for r in whole.history]
+
+
+def test_unknown_scorer_is_rejected_with_the_choices():
+    with pytest.raises(ValueError, match="mlp"):
+        neural.NeuralConfig(scorer="cosine")
