@@ -113,13 +113,15 @@ def all_predictions(params: MFParams) -> np.ndarray:
             + np.asarray(params.item_bias)[None, :] + p @ q.T)
 
 
-def planted_recovery(params: MFParams, ratings: Ratings) -> dict[str, float] | None:
+def planted_recovery(params: MFParams, ratings: Ratings, min_item_ratings: int = 20) -> dict[str, float] | None:
     """How much of the synthetic catalogue's planted structure the model recovered.
 
     Compared over every cell (rated or not): the correlation between the model's predictions
     and the noise-free true ratings, and the RMSE between them; plus how well a linear map of
     the learned item factors explains the true genre vectors (R², 1 = every genre direction
-    found). None when the data has no planted truth (a learner's own file).
+    found), over items with at least ``min_item_ratings`` ratings — an item rated twice keeps
+    roughly its random start, and says nothing about what the model can learn. None when the
+    data has no planted truth (a learner's own file).
     """
     truth = ratings.truth
     if truth is None:
@@ -128,14 +130,17 @@ def planted_recovery(params: MFParams, ratings: Ratings) -> dict[str, float] | N
     users, items = np.meshgrid(np.arange(ratings.n_users), np.arange(ratings.n_items), indexing="ij")
     expected = truth.expected_rating(users.ravel(), items.ravel()).reshape(predicted.shape)
     baseline = np.full_like(expected, ratings.global_mean)
-    q = np.asarray(params.item_factors, dtype=float)
+    well_rated = np.bincount(ratings.items, minlength=ratings.n_items) >= min_item_ratings
+    q = np.asarray(params.item_factors, dtype=float)[well_rated]
+    target = truth.item_vector[well_rated]
     design = np.hstack([q, np.ones((q.shape[0], 1))])
-    coef, *_ = np.linalg.lstsq(design, truth.item_vector, rcond=None)
-    residual = truth.item_vector - design @ coef
-    total = truth.item_vector - truth.item_vector.mean(axis=0)
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    residual = target - design @ coef
+    total = target - target.mean(axis=0)
     return {
         "correlation": float(np.corrcoef(predicted.ravel(), expected.ravel())[0, 1]),
         "rmse_to_truth": float(np.sqrt(np.mean((np.clip(predicted, 1, 5) - expected) ** 2))),
         "baseline_rmse_to_truth": float(np.sqrt(np.mean((baseline - expected) ** 2))),
-        "genre_r2": float(1.0 - (residual**2).sum() / (total**2).sum()),
+        "genre_r2": float(1.0 - (residual**2).sum() / (total**2).sum()) if well_rated.sum() > q.shape[1] + 1 else float("nan"),
+        "well_rated_items": int(well_rated.sum()),
     }

@@ -53,7 +53,7 @@ def test_a_deep_link_opens_the_lesson_with_its_settings(server, page):
     wait_idle(page)
     page.get_by_role("tab", name=re.compile("Training trace")).click()
     assert page.get_by_text("Finished all 8 epochs").is_visible()
-    slider = page.get_by_role("slider", name=re.compile("Rank k"))
-    assert slider.get_attribute("aria-valuenow") == "5"
+    slider = page.locator("[data-testid='stSlider']:visible").filter(has_text="Rank k")
+    assert slider.get_by_test_id("stSliderThumbValue").inner_text() == "5"
     assert "mf_k=5" in page.url and "seed=4" in page.url
     screenshot(page, "mf_basics_deep_link")
