@@ -1,5 +1,6 @@
 """Bring your own ratings: upload a file, see what was read, use it in the lessons."""
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
@@ -58,9 +59,9 @@ for note in shown.notes:
 stats = rdata.describe(shown)
 left, right = st.columns(2)
 with left:
-    st.markdown("**Rating histogram**")
-    hist = {str(k): v for k, v in stats["histogram"].items()}
-    st.bar_chart(hist, x_label="rating (stars)", y_label="number of ratings")
+    hist = pd.DataFrame({"rating (stars)": list(stats["histogram"]), "ratings": list(stats["histogram"].values())})
+    st.plotly_chart(plots.grouped_bars(hist, "rating (stars)", "ratings", "Rating histogram", "number of ratings",
+                                       text_format=","), width="stretch")
 with right:
     st.markdown("**What the file holds**")
     st.dataframe(shown.to_frame().head(200), hide_index=True, height=300)

@@ -141,8 +141,10 @@ def matrix_heatmap(
             hovertemplate="%{y}<br>%{x}<br>value: %{z:.2f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title_text=frame.columns.name or "item", showticklabels=len(frame.columns) <= 30, tickangle=-45)
-    fig.update_yaxes(title_text=frame.index.name or "user", autorange="reversed")
+    # Ids are labels, not quantities: a numeric axis would space user 68 and user 9 by value.
+    fig.update_xaxes(title_text=frame.columns.name or "item", type="category",
+                     showticklabels=len(frame.columns) <= 30, tickangle=-45)
+    fig.update_yaxes(title_text=frame.index.name or "user", type="category", autorange="reversed")
     return _layout(fig, height=height, title=title)
 
 

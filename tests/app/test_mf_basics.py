@@ -76,3 +76,11 @@ def test_a_diverging_learning_rate_gets_a_clear_message_and_nothing_crashes():
     at = open_page(PAGE, query={"mf_lr": "5.0", "mf_opt": "sgd"})
     assert not at.exception
     assert any("Training diverged" in e.value for e in at.error)
+
+
+def test_the_lesson_runs_on_a_learners_own_file_without_planted_truth():
+    at = open_page(PAGE, query={"data": "sample"})
+    assert any("Finished all 20 epochs" in s.value for s in at.success)
+    stages = at.dataframe[0].value
+    assert "100 rows x 80 columns" in stages.iloc[0]["Input shape"]
+    assert not any("planted" in m.value for m in at.markdown)
