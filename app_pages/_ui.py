@@ -220,15 +220,8 @@ def stage_table(stages: Sequence[dict[str, str]]) -> None:
         [[f"{i}. {s['stage']}", s["input"], s["operation"], s["output"], s["example"]] for i, s in enumerate(stages, 1)],
         columns=STAGE_COLUMNS,
     )
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Operation": st.column_config.TextColumn(width="medium"),
-            "Example (live)": st.column_config.TextColumn(width="large"),
-        },
-    )
+    # A static table wraps long cells; a dataframe would hide the examples off to the right.
+    st.table(frame.set_index("Stage"))
 
 
 def fmt_vector(values: np.ndarray, shown: int = 4) -> str:
@@ -398,7 +391,7 @@ def quiz_block(
 
 
 def key_insight(lesson_id: str, from_your_run: str) -> None:
-    st.markdown(f"> {lesson_text(lesson_id, 'key_insight')}")
+    st.info(lesson_text(lesson_id, "key_insight"), icon=":material/lightbulb:")
     st.markdown("**What your own run showed**")
     st.markdown(from_your_run)
 

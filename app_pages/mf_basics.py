@@ -90,9 +90,12 @@ with pipeline_tab:
         f"{train_set.n_ratings:,} hold a training rating; the loss averages the squared error over those "
         "alone. An empty cell is *unknown*, not a zero."
     )
-    st.plotly_chart(plots.vector_bars(step["user_vector_after"] - step["user_vector_before"], f"Stage 5 — one gradient step's change to "
-                                      f"user {train_set.user_ids[user]}'s features", "change in weight"),
-                    width="stretch")
+    st.plotly_chart(plots.vector_bars(step["user_vector_after"] - step["user_vector_before"],
+                                      f"Stage 5 — one gradient step's change to user {train_set.user_ids[user]}'s features",
+                                      "change in weight", tickformat=".1e"), width="stretch")
+    st.caption(f"One step with learning rate {config.learning_rate:g} moves each weight by at most "
+               f"{np.abs(step['user_vector_after'] - step['user_vector_before']).max():.1e} and changes this user's "
+               f"loss from {step['loss_before']:.4f} to {step['loss_after']:.4f}: training is thousands of such steps.")
 
 with prediction_tab:
     st.subheader("Prediction trace")

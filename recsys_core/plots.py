@@ -169,14 +169,14 @@ def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int
     return _layout(fig, height=300, title=title)
 
 
-def vector_bars(values: np.ndarray, title: str, y_title: str, labels: Sequence[str] | None = None, color: str = TRAIN_COLOR) -> go.Figure:
+def vector_bars(values: np.ndarray, title: str, y_title: str, labels: Sequence[str] | None = None, color: str = TRAIN_COLOR, tickformat: str | None = None) -> go.Figure:
     """One vector as bars (a user's factors, a term-by-term product)."""
     values = np.asarray(values, dtype=float)
     x = list(labels) if labels is not None else [f"f{j + 1}" for j in range(values.shape[0])]
     colors = [color if v >= 0 else "#ef4444" for v in values]
     fig = go.Figure(go.Bar(x=x, y=values, marker_color=colors, hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_xaxes(title_text="latent feature" if labels is None else "")
-    fig.update_yaxes(title_text=y_title, zeroline=True, zerolinecolor="#9ca3af", **GRID)
+    fig.update_yaxes(title_text=y_title, zeroline=True, zerolinecolor="#9ca3af", tickformat=tickformat, **GRID)
     return _layout(fig, height=260, title=title)
 
 

