@@ -408,6 +408,13 @@ class NeuralConfig:
 
     ``learning_rate`` and ``l2`` are traced: changing them reuses the compiled epoch. The other
     fields change shapes or the scorer and compile a new epoch once.
+
+    Defaults are tuned on ``synthetic()`` (1000 x 500, 10,000 ratings, 80/20 holdout): training
+    and validation MSE fall every epoch for the first five (validation about 1.19 -> 1.06) and
+    validation accuracy rises about 33% -> 35% (the planted truth scores 49%); validation loss
+    bottoms out around epoch 5-9. With only ~8 ratings per user, a strong ``l2`` (50 "pseudo
+    ratings", see `neural_loss`) is what keeps 32-d embeddings from memorising; with 50,000
+    ratings an ``l2`` near 2 does better.
     """
 
     embedding_dim: int = 32

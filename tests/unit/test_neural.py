@@ -19,6 +19,10 @@ def _split(ratings, test_fraction=0.2, seed=0):
     return ratings.subset(perm[n_test:]), ratings.subset(perm[:n_test])
 
 
+# One tiny architecture for every small test, so they share one compiled epoch.
+TINY = {"embedding_dim": 4, "hidden": 8, "batch_size": 32}
+
+
 @pytest.fixture(scope="module")
 def tiny():
     return _split(synthetic(n_users=40, n_items=30, n_ratings=400, seed=3))
@@ -77,8 +81,9 @@ def test_jitted_and_unjitted_epoch_agree(tiny):
     train, _ = tiny
     params = neural.init_neural(jax.random.PRNGKey(1), train.n_users, train.n_items, 4, 8, "mlp", 3.5)
     state = neural.adam_init(params)
-    # Two scan steps: enough to carry Adam state from one step to the next, cheap when eager.
-    batches = neural.make_batches(train.users[:60], train.items[:60], train.ratings[:60], 32)
+    # Two scan steps (carrying Adam state from one to the next) of a few ratings: eager
+    # dispatch is slow, and what matters is that the same program runs, not its size.
+    batches = neural.make_batches(train.users[:16], train.items[:16], train.ratings[:16], 8)
     hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(2.0), jnp.float32(len(train)))
     jitted = neural.train_epoch(params, state, batches, hyper)
     with jax.disable_jit():
@@ -89,7 +94,7 @@ def test_jitted_and_unjitted_epoch_agree(tiny):
 
 def test_changing_learning_rate_or_l2_does_not_recompile_the_epoch(tiny):
     train, val = tiny
-    base = neural.NeuralConfig(embedding_dim=3, hidden=5, epochs=1, batch_size=32)
+    base = neural.NeuralConfig(**TINY, epochs=1)
     neural.fit_neural(train, val, base)
     compiled = neural.train_epoch._cache_size()
     for lr, l2 in [(0.1, 0.0), (0.0001, 7.5), (0.02, 100.0)]:
@@ -99,7 +104,7 @@ def test_changing_learning_rate_or_l2_does_not_recompile_the_epoch(tiny):
 
 def test_splits_differing_by_a_few_ratings_share_one_compiled_epoch(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(embedding_dim=3, hidden=6, epochs=1, batch_size=16)
+    config = neural.NeuralConfig(**TINY, epochs=1)
     neural.fit_neural(train, val, config)
     compiled = neural.train_epoch._cache_size()
     neural.fit_neural(train.subset(np.arange(len(train) - 3)), val, config)
@@ -138,7 +143,7 @@ def test_all_scores_equals_pairwise_predictions(tiny, scorer):
 
 def test_prediction_trace_shows_four_layers_and_recommends_only_unseen_items(tiny):
     train, _ = tiny
-    run = neural.fit_neural(train, None, neural.NeuralConfig(embedding_dim=4, hidden=8, epochs=2, batch_size=32))
+    run = neural.fit_neural(train, None, neural.NeuralConfig(**TINY, epochs=2))
     user = int(train.users[0])
     seen = set(train.items[train.users == user].tolist())
     trace = neural.neural_trace(run.params, user, k=5, seen=seen)
@@ -153,7 +158,7 @@ def test_prediction_trace_shows_four_layers_and_recommends_only_unseen_items(tin
 
 def test_a_huge_learning_rate_is_reported_as_divergence_with_the_fix(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(embedding_dim=4, hidden=8, epochs=20, batch_size=16, learning_rate=50.0, l2=0.0)
+    config = neural.NeuralConfig(**TINY, epochs=20, learning_rate=50.0, l2=0.0)
     run = neural.fit_neural(train, val, config)
     assert run.stop_reason == DIVERGED
     assert "learning rate" in run.message
@@ -161,7 +166,7 @@ def test_a_huge_learning_rate_is_reported_as_divergence_with_the_fix(tiny):
 
 def test_early_stopping_restores_the_best_epoch(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(embedding_dim=8, hidden=16, epochs=50, batch_size=16, learning_rate=0.03, l2=0.0, patience=2)
+    config = neural.NeuralConfig(**TINY, epochs=50, learning_rate=0.03, l2=0.0, patience=2)
     run = neural.fit_neural(train, val, config)
     assert run.stop_reason == EARLY_STOPPED
     assert run.epochs_done == run.best_epoch + 2
@@ -171,7 +176,7 @@ def test_early_stopping_restores_the_best_epoch(tiny):
 
 def test_advance_in_chunks_matches_one_call_and_does_not_mutate_its_input(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(embedding_dim=4, hidden=8, epochs=4, batch_size=32)
+    config = neural.NeuralConfig(**TINY, epochs=4)
     trainer = neural.NeuralTrainer(train, val, config)
     start = trainer.start()
     half = trainer.advance(start, 2)
