@@ -11,6 +11,7 @@ import inspect
 import json
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,22 +192,23 @@ def progress_of(lesson_id: str) -> dict[str, Any]:
     return progress.setdefault(lesson_id, {"visited": False, "trained": False, "quiz": {}})
 
 
-def lesson_header(lesson_id: str) -> Lesson:
+def lesson_header(lesson_id: str, extra_steps: Sequence[str] = ()) -> Lesson:
+    """Title, length and intro; ``extra_steps`` names steps a lesson adds after the prediction."""
     lesson = LESSON_BY_ID[lesson_id]
     progress_of(lesson_id)["visited"] = True
     st.title(lesson.title)
-    st.caption(f"About {lesson.minutes} minutes · five steps: pipeline → training → prediction → quiz → insight")
+    steps = ["pipeline", "training", "prediction", *extra_steps, "quiz", "insight"]
+    count = {5: "five", 6: "six", 7: "seven"}.get(len(steps), str(len(steps)))
+    st.caption(f"About {lesson.minutes} minutes · {count} steps: " + " → ".join(steps))
     st.markdown(lesson_text(lesson_id, "intro"))
     return lesson
 
 
-def lesson_tabs() -> Sequence[Any]:
-    """The five steps every lesson follows; the open tab is part of the URL (`?tab=...`)."""
-    return st.tabs(
-        ["1 · Pipeline trace", "2 · Training trace", "3 · Prediction trace", "4 · Quiz", "5 · Key insight"],
-        key="tab",
-        bind="query-params",
-    )
+def lesson_tabs(extra: Sequence[str] = ()) -> Sequence[Any]:
+    """The five steps every lesson follows (plus ``extra`` tabs after the prediction trace);
+    the open tab is part of the URL (`?tab=...`)."""
+    names = ["Pipeline trace", "Training trace", "Prediction trace", *extra, "Quiz", "Key insight"]
+    return st.tabs([f"{i} · {name}" for i, name in enumerate(names, 1)], key="tab", bind="query-params")
 
 
 # --- pipeline and prediction traces ------------------------------------------------------------
@@ -313,8 +315,13 @@ def live_training(
     if run is None:
         progress_slot.info("Press **Train** to start.")
         return None
+    drawn_at = 0.0
     while not run.finished:
-        draw(run)
+        # Redraw at most ~4 times a second: on small data an epoch takes milliseconds and
+        # sending a chart per epoch would cost more than the training itself.
+        if time.monotonic() - drawn_at > 0.25:
+            draw(run)
+            drawn_at = time.monotonic()
         with training_slot():
             run = trainer.advance(run, 1)
         state[run_key] = run

@@ -244,3 +244,43 @@ def scatter_2d(frame: pd.DataFrame, x: str, y: str, color: str, hover: str, titl
     fig.update_xaxes(title_text=x_title, **GRID)
     fig.update_yaxes(title_text=y_title, **GRID)
     return _layout(fig, height=420, title=title)
+
+
+def policy_lines(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    error_low: str | None = None,
+    error_high: str | None = None,
+    group: str = "policy",
+    marker_x: float | None = None,
+    marker_text: str = "",
+) -> go.Figure:
+    """One line per group over ``x`` (CTR per policy vs epochs or vs list length), with intervals."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(frame.groupby(group, sort=False)):
+        error = None
+        if error_low and error_high:
+            error = dict(type="data", symmetric=False, array=(part[error_high] - part[y]).to_numpy(),
+                         arrayminus=(part[y] - part[error_low]).to_numpy(), thickness=1)
+        fig.add_trace(
+            go.Scatter(
+                x=part[x],
+                y=part[y],
+                error_y=error,
+                mode="lines+markers",
+                name=str(name),
+                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5),
+                hovertemplate=f"{name}<br>{x_title}: %{{x}}<br>{y_title}: %{{y:.2f}}<extra></extra>",
+            )
+        )
+    if marker_x is not None:
+        fig.add_vline(x=marker_x, line_dash="dash", line_color="#10b981")
+        fig.add_annotation(x=marker_x, y=0.98, xref="x", yref="paper", text=f" {marker_text}", showarrow=False,
+                           font=dict(color="#047857", size=11), xanchor="left", yanchor="top")
+    fig.update_xaxes(title_text=x_title, **GRID)
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", **GRID)
+    return _layout(fig, height=380, title=title)
