@@ -1,0 +1,269 @@
+"""The click-model lesson's library: its data, model, trainer and the experiment's claim.
+
+The claim the lesson makes — the "Before" model overfits the way the seed describes and the
+seed's fix meets the seed's targets — is measured here on five seeds, not assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.flatten_util import ravel_pytree
+from numpy.testing import assert_allclose
+
+from recsys_core import clicks
+from recsys_core.clicks import (
+    AFTER,
+    BEFORE,
+    BONUS_BATCHNORM,
+    ClickConfig,
+    ClickModel,
+    ClickTrainer,
+    click_dataset,
+    experiment_results,
+    fit_click,
+    init_mlp,
+    mlp_forward,
+    mlp_trace,
+    predict_proba,
+)
+from recsys_core.train import EARLY_STOPPED, EpochRecord
+
+SEEDS = (0, 1, 2, 3, 4)
+
+
+@pytest.fixture(scope="module")
+def tiny_data() -> clicks.ClickData:
+    """A small dataset of its own shape, for the mechanics (fast to train, quick to memorise)."""
+    return click_dataset(seed=7, n_train=160, n_val=96, n_context=6)
+
+
+def _numpy_forward(model: ClickModel, x: np.ndarray, batch_stats: bool) -> np.ndarray:
+    """A plain numpy MLP (no dropout) to check the JAX one against."""
+    h = np.asarray(x, np.float64)
+    bn = iter(model.bn_state)
+    for layer in model.params[:-1]:
+        h = h @ np.asarray(layer["w"]) + np.asarray(layer["b"])
+        if "gamma" in layer:
+            stats = next(bn)
+            mean, var = (h.mean(0), h.var(0)) if batch_stats else (np.asarray(stats["mean"]), np.asarray(stats["var"]))
+            h = (h - mean) / np.sqrt(var + clicks._BN_EPS) * np.asarray(layer["gamma"]) + np.asarray(layer["beta"])
+        h = np.maximum(h, 0.0)
+    return (h @ np.asarray(model.params[-1]["w"]) + np.asarray(model.params[-1]["b"]))[:, 0]
+
+
+# --- the lesson's claim -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_before_overfits_and_after_meets_the_seeds_targets(seed: int) -> None:
+    data = click_dataset(seed=seed)
+    before = experiment_results(fit_click(data, replace(BEFORE, seed=seed)), data)
+    after = experiment_results(fit_click(data, replace(AFTER, seed=seed)), data)
+    print(f"seed {seed} ceiling {data.bayes_val_accuracy:.3f} before {before} after {after}")
+    assert before["train_accuracy"] >= 0.88 and before["val_accuracy"] <= 0.75, before
+    assert after["val_accuracy"] >= 0.80 and after["train_accuracy"] < 0.88, after
+    assert after["all_targets_met"] and not before["all_targets_met"]
+    assert after["val_loss"] < before["val_loss"]
+
+
+def test_batchnorm_bonus_trains_and_generalises_sanely() -> None:
+    data = click_dataset(seed=0)
+    bonus = experiment_results(fit_click(data, BONUS_BATCHNORM), data)
+    print(f"bonus (batch norm instead of dropout): {bonus}")
+    assert bonus["val_accuracy"] > 0.70
+    assert bonus["val_accuracy"] <= data.bayes_val_accuracy + 0.02  # nobody beats the ceiling by much
+
+
+# --- the data ------------------------------------------------------------------------------------
+
+
+def test_click_dataset_is_the_same_for_the_same_seed_and_differs_across_seeds() -> None:
+    a, b, c = click_dataset(seed=3), click_dataset(seed=3), click_dataset(seed=4)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    np.testing.assert_array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.y_train, c.y_train)
+    assert a.X_train.dtype == np.float32 and a.y_train.dtype == np.float32
+    assert len(a.feature_names) == a.n_features
+
+
+def test_the_ceiling_is_what_the_true_probabilities_score_and_it_leaves_room_above_80() -> None:
+    data = click_dataset(seed=0)
+    assert data.bayes_val_accuracy == pytest.approx(np.mean((data.p_val > 0.5) == (data.y_val > 0.5)))
+    assert data.bayes_val_accuracy > 0.82
+    # Training labels follow the same probabilities (a calibration check, 3 standard errors).
+    assert abs(data.y_train.mean() - data.p_train.mean()) < 3 * np.sqrt(0.25 / data.n_train)
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+def test_dropout_is_the_identity_at_evaluation_and_scales_survivors_in_training() -> None:
+    h = jnp.ones((400, 50))
+    dropped = np.asarray(clicks._dropout(h, jnp.float32(0.3), jax.random.key(0)))
+    assert_allclose(dropped[dropped != 0], 1 / 0.7, rtol=1e-6)  # survivors scaled by 1/(1-p)
+    assert abs((dropped == 0).mean() - 0.3) < 0.02
+    assert abs(dropped.mean() - 1.0) < 0.03  # inverted dropout keeps the expected value
+
+    model = init_mlp(jax.random.key(1), 6, (8, 4))
+    x = jax.random.normal(jax.random.key(2), (5, 6))
+    eval_logits, _ = mlp_forward(model.params, x, dropout_rate=0.3, key=jax.random.key(3), train=False, bn_state=[])
+    assert_allclose(np.asarray(eval_logits), _numpy_forward(model, np.asarray(x), False), rtol=1e-5, atol=1e-6)
+    train_logits, _ = mlp_forward(model.params, x, dropout_rate=0.3, key=jax.random.key(3), train=True, bn_state=[])
+    assert not np.allclose(np.asarray(train_logits), np.asarray(eval_logits))
+
+
+def test_batch_norm_uses_batch_statistics_in_training_and_running_statistics_at_evaluation() -> None:
+    model = init_mlp(jax.random.key(0), 4, (6, 3), norm="batchnorm")
+    running = [{"mean": jnp.full_like(s["mean"], 0.5), "var": jnp.full_like(s["var"], 2.0)} for s in model.bn_state]
+    model = ClickModel(model.params, running)
+    x = np.asarray(jax.random.normal(jax.random.key(1), (8, 4)))
+
+    train_logits, new_state = mlp_forward(model.params, x, dropout_rate=0.0, key=None, train=True, bn_state=running)
+    assert_allclose(np.asarray(train_logits), _numpy_forward(model, x, batch_stats=True), rtol=1e-4, atol=1e-5)
+    batch_mean = x @ np.asarray(model.params[0]["w"]) + np.asarray(model.params[0]["b"])
+    assert_allclose(np.asarray(new_state[0]["mean"]), 0.99 * 0.5 + 0.01 * batch_mean.mean(0), rtol=1e-5)
+
+    eval_logits, same_state = mlp_forward(model.params, x, dropout_rate=0.0, key=None, train=False, bn_state=running)
+    assert_allclose(np.asarray(eval_logits), _numpy_forward(model, x, batch_stats=False), rtol=1e-4, atol=1e-5)
+    for kept, given in zip(jax.tree.leaves(same_state), jax.tree.leaves(running), strict=True):
+        np.testing.assert_array_equal(np.asarray(kept), np.asarray(given))
+    # At evaluation one example's prediction does not depend on the rest of the batch.
+    alone, _ = mlp_forward(model.params, x[:1], dropout_rate=0.0, key=None, train=False, bn_state=running)
+    assert_allclose(np.asarray(alone), np.asarray(eval_logits)[:1], rtol=1e-5)
+
+
+def test_padding_rows_do_not_move_batch_statistics() -> None:
+    model = init_mlp(jax.random.key(0), 4, (6,), norm="batchnorm")
+    x = np.asarray(jax.random.normal(jax.random.key(1), (8, 4)))
+    padded = np.concatenate([x, 100 * np.ones((4, 4), np.float32)])
+    weights = jnp.asarray([1.0] * 8 + [0.0] * 4)
+    kwargs = {"dropout_rate": 0.0, "key": None, "train": True, "bn_state": model.bn_state}
+    real, state_real = mlp_forward(model.params, x, **kwargs)
+    both, state_both = mlp_forward(model.params, padded, weights=weights, **kwargs)
+    assert_allclose(np.asarray(both)[:8], np.asarray(real), rtol=1e-4, atol=1e-5)
+    assert_allclose(np.asarray(state_both[0]["var"]), np.asarray(state_real[0]["var"]), rtol=1e-5)
+
+
+def test_gradients_match_finite_differences_on_a_tiny_net() -> None:
+    model = init_mlp(jax.random.key(0), 4, (5, 3), norm="batchnorm")
+    x = jax.random.normal(jax.random.key(1), (6, 4))
+    y = jnp.asarray([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    w = jnp.asarray([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    rng = np.random.default_rng(0)
+    flat, unravel = ravel_pytree(model.params)
+    # Start from a generic point: with all biases at their initial 0, a unit fed only by dead
+    # ReLUs sits exactly on its kink, where no finite difference agrees with any gradient.
+    flat = flat + jnp.asarray(rng.normal(0.0, 0.1, flat.shape), jnp.float32)
+
+    def loss(flat_params):
+        value, _ = clicks._batch_loss(
+            unravel(flat_params), model.bn_state, x, y, w, jax.random.key(2), jnp.float32(0.2), jnp.float32(0.01)
+        )
+        return value
+
+    grads = jax.jit(jax.grad(loss))(flat)
+    loss = jax.jit(loss)
+    eps = 3e-3
+    for _ in range(4):
+        direction = rng.normal(size=flat.shape).astype(np.float32)
+        direction /= np.linalg.norm(direction)
+        numeric = (loss(flat + eps * direction) - loss(flat - eps * direction)) / (2 * eps)
+        assert float(grads @ direction) == pytest.approx(float(numeric), rel=1e-2, abs=1e-4)
+
+
+def test_prediction_trace_walks_every_layer_and_ends_in_the_models_probability(tiny_data) -> None:
+    run = fit_click(tiny_data, replace(AFTER, epochs=2))
+    model: ClickModel = run.params
+    steps = mlp_trace(model.params, model.bn_state, tiny_data.X_val[0], dropout_rate=0.3)
+    names = [step["name"] for step in steps]
+    assert names == ["input features", "dense 1", "relu 1", "dropout 1", "dense 2", "relu 2", "dropout 2",
+                     "logit", "sigmoid probability"]
+    assert [step["shape"] for step in steps][:3] == [(tiny_data.n_features,), (64,), (64,)]
+    assert "identity" in steps[3]["note"]
+    assert_allclose(steps[-1]["values"], predict_proba(model, tiny_data.X_val[:1]), rtol=1e-4)
+
+    bn_run = fit_click(tiny_data, replace(BONUS_BATCHNORM, epochs=2))
+    bn_steps = mlp_trace(bn_run.params.params, bn_run.params.bn_state, tiny_data.X_val[0])
+    assert "batch norm 1" in [step["name"] for step in bn_steps]
+    assert_allclose(bn_steps[-1]["values"], predict_proba(bn_run.params, tiny_data.X_val[:1]), rtol=1e-4)
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+def test_changing_learning_rate_l2_or_dropout_does_not_recompile(tiny_data) -> None:
+    base = ClickConfig(widths=(16, 8), epochs=1, patience=None, batch_size=16)
+    fit_click(tiny_data, base)
+    traces = clicks._trace_counts["train_epoch"]
+    for changed in (
+        replace(base, learning_rate=0.02),
+        replace(base, l2=0.001),
+        replace(base, dropout_rate=0.0),
+        replace(base, seed=5, learning_rate=0.0001, l2=0.1, dropout_rate=0.6),
+    ):
+        fit_click(tiny_data, changed)
+    assert clicks._trace_counts["train_epoch"] == traces
+
+
+def test_a_padded_step_changes_nothing() -> None:
+    model = init_mlp(jax.random.key(0), 3, (4,), norm="batchnorm")
+    opt = clicks.adam_init(model.params)
+    batches = {"x": jnp.ones((1, 2, 3)), "y": jnp.ones((1, 2)), "w": jnp.zeros((1, 2))}
+    sets = {"x_train": jnp.ones((2, 3)), "y_train": jnp.ones(2), "x_val": jnp.ones((2, 3)), "y_val": jnp.ones(2)}
+    hparams = {"learning_rate": jnp.float32(0.1), "l2": jnp.float32(0.1), "dropout_rate": jnp.float32(0.5)}
+    new_model, new_opt, _ = clicks.train_epoch(model, opt, batches, jax.random.key(1), hparams, sets)
+    for a, b in zip(jax.tree.leaves((model, opt)), jax.tree.leaves((new_model, new_opt)), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_jit_and_no_jit_epochs_agree(tiny_data) -> None:
+    trainer = ClickTrainer(tiny_data, replace(BONUS_BATCHNORM, widths=(8, 4), batch_size=64, dropout_rate=0.2))
+    run = trainer.start()
+    batches = clicks.epoch_batches(tiny_data.n_train, 64, (0, 1), tiny_data.X_train, tiny_data.y_train)
+    args = (run.params, run.opt_state, batches, jax.random.key(4), trainer._hparams, trainer._eval_sets)
+    jitted = clicks.train_epoch(*args)
+    with jax.disable_jit():
+        eager = clicks.train_epoch(*args)
+    for a, b in zip(jax.tree.leaves(jitted), jax.tree.leaves(eager), strict=True):
+        assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=2e-5)
+
+
+def test_training_reduces_the_loss(tiny_data) -> None:
+    run = fit_click(tiny_data, replace(AFTER, epochs=8, patience=None))
+    assert run.history[-1].train_loss < run.history[0].train_loss < 0.75
+
+
+def test_early_stopping_restores_the_best_epoch(tiny_data) -> None:
+    config = replace(BEFORE, widths=(64, 64), epochs=60, patience=3)
+    run = fit_click(tiny_data, config)
+    assert run.stop_reason == EARLY_STOPPED
+    assert run.epochs_done == run.best_epoch + 3 < 60
+    best: EpochRecord = run.history[run.best_epoch - 1]
+    assert best.val_loss == min(rec.val_loss for rec in run.history)
+    restored = experiment_results(run, tiny_data)
+    assert restored["val_loss"] == pytest.approx(best.val_loss, rel=1e-4)
+    assert restored["train_accuracy"] == pytest.approx(best.train_metric, abs=1e-6)
+
+
+def test_training_in_chunks_gives_the_same_run_as_training_in_one_go(tiny_data) -> None:
+    trainer = ClickTrainer(tiny_data, replace(AFTER, epochs=5, patience=None))
+    start = trainer.start()
+    chunked = trainer.advance(trainer.advance(start, 2), 3)
+    whole = trainer.advance(start, 5)
+    assert start.epochs_done == 0  # advance never mutates its input
+    assert [r.val_loss for r in chunked.history] == pytest.approx([r.val_loss for r in whole.history], rel=1e-6)
+    assert chunked.finished and whole.finished
+
+
+def test_experiment_results_reports_the_seeds_three_targets(tiny_data) -> None:
+    results = experiment_results(fit_click(tiny_data, replace(AFTER, epochs=2)), tiny_data)
+    for key in ("train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds"):
+        assert np.isfinite(results[key])
+    assert results["val_accuracy_at_least_80"] == (results["val_accuracy"] >= 0.80)
+    assert results["train_accuracy_below_88"] == (results["train_accuracy"] < 0.88)
+    assert results["under_5_minutes"] is True
