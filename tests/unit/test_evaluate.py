@@ -49,3 +49,24 @@ def test_cross_validation_uses_surprises_folds():
     ratings = evaluate.load("synthetic:40x30x400:1")
     result = evaluate.cross_validate(ratings, evaluate.EVAL_DEFAULTS.__class__(k=2, epochs=1), n_folds=4, seed=3)
     assert len(result.rmse_per_fold) == 4 and result.fit_seconds > 0
+
+
+def test_cross_validation_scores_match_fold_by_fold_training():
+    from recsys_core.data import kfold
+    from recsys_core.train import MFConfig, MFTrainer
+
+    ratings = evaluate.load("synthetic:40x30x400:1")
+    config = MFConfig(k=3, epochs=3, batch_size=32, learning_rate=0.05, lr_decay=0.8)
+    result = evaluate.cross_validate(ratings, config, n_folds=3, seed=0)
+    for fold, (train, test) in enumerate(kfold(ratings, 3, 0)):
+        trainer = MFTrainer(train, None, config)
+        _, rmse, mae = trainer.score(trainer.advance(trainer.start(), 3).params, test)
+        assert result.rmse_per_fold[fold] == pytest.approx(rmse, rel=1e-4)
+        assert result.mae_per_fold[fold] == pytest.approx(mae, rel=1e-4)
+
+
+def test_cross_validation_with_adam_trains_fold_by_fold():
+    ratings = evaluate.load("synthetic:40x30x400:1")
+    config = evaluate.EVAL_DEFAULTS.__class__(k=2, epochs=1, optimizer="adam", learning_rate=0.01)
+    result = evaluate.cross_validate(ratings, config, n_folds=2, seed=0)
+    assert len(result.rmse_per_fold) == 2 and all(0 < r < 2.5 for r in result.rmse_per_fold)

@@ -18,6 +18,7 @@ from recsys_core.train import (
     MFTrainer,
     compile_count,
     fit_mf,
+    fit_mf_folds,
     gradient_step_trace,
     init_opt_state,
     mf_adam_step,
@@ -219,3 +220,40 @@ def test_gradient_step_trace_matches_jax_grad_and_lowers_the_users_loss():
     assert_allclose(trace["gradient"], np.asarray(jax.grad(user_loss)(run.params.user_factors[user])), rtol=1e-4, atol=1e-6)
     assert_allclose(trace["user_vector_after"], trace["user_vector_before"] - 0.05 * trace["gradient"], rtol=1e-6)
     assert trace["loss_after"] < trace["loss_before"]
+
+
+def _folds(data: Ratings, n_folds: int) -> list[tuple[Ratings, Ratings]]:
+    order = np.random.default_rng(1).permutation(len(data))
+    parts = np.array_split(order, n_folds)
+    return [(data.subset(np.concatenate(parts[:f] + parts[f + 1:])), data.subset(parts[f])) for f in range(n_folds)]
+
+
+def test_all_folds_in_one_program_score_as_training_each_fold_alone():
+    config = MFConfig(k=3, epochs=4, batch_size=32, learning_rate=0.03, l2=0.02, lr_decay=0.8, l2_bias=0.01)
+    folds = _folds(TRAIN, 3)
+    together = fit_mf_folds(folds, config)
+    for f, (train, test) in enumerate(folds):
+        trainer = MFTrainer(train, None, config)
+        alone = trainer.advance(trainer.start(), config.epochs)
+        _, rmse, mae = trainer.score(alone.params, test)
+        # Same initial tables, minibatches and steps; only float rounding differs.
+        assert_allclose([together.rmse[f], together.mae[f]], [rmse, mae], rtol=1e-4)
+        assert_allclose(np.asarray(together.params[f].user_factors), np.asarray(alone.params.user_factors), atol=1e-4)
+        assert_allclose(np.asarray(together.params[f].item_bias), np.asarray(alone.params.item_bias), atol=1e-4)
+
+
+def test_five_folds_compile_once_and_new_hyperparameters_reuse_the_program():
+    folds = _folds(TRAIN, 5)
+    shape = dict(k=7, batch_size=24, epochs=2)  # a shape no other test uses
+    before = compile_count("mf_folds")
+    first = fit_mf_folds(folds, MFConfig(learning_rate=0.01, l2=0.1, **shape))
+    fit_mf_folds(folds, MFConfig(learning_rate=0.05, l2=0.0, use_bias=False, lr_decay=0.5, **shape))
+    assert compile_count("mf_folds") - before == 1
+    assert len(first.rmse) == 5 and all(0 < m <= r < 2.5 for r, m in zip(first.rmse, first.mae, strict=True))
+
+
+def test_folds_without_biases_keep_them_at_zero():
+    scores = fit_mf_folds(_folds(TRAIN, 2), MFConfig(k=3, epochs=2, batch_size=32, use_bias=False))
+    for params in scores.params:
+        assert float(params.global_mean) == 0.0
+        assert not np.any(np.asarray(params.user_bias)) and not np.any(np.asarray(params.item_bias))
