@@ -34,6 +34,16 @@ CHROMIUM_ARGS = [
 ACTION_TIMEOUT_MS = 120_000
 
 
+def _expect_waits_like_actions() -> None:
+    """`expect(...)` retries until its timeout: after a click, wait for the result, not a sleep."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
+
+
+_expect_waits_like_actions()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

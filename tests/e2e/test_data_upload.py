@@ -1,6 +1,7 @@
 """Bringing your own data in a real browser: a bad file gets a clear message, good data stays."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_idle
 
@@ -24,11 +25,11 @@ def test_a_malformed_file_names_the_line_and_a_good_file_stays_loaded(server, pa
     wait_idle(page)
     upload(page, "bad.csv", BAD)
     alert = page.locator("[data-testid='stAlert']").filter(has_text="could not be used")
-    assert alert.is_visible()
+    expect(alert).to_be_visible()
     assert "line 3" in alert.inner_text() and "five" in alert.inner_text()
 
     upload(page, "good.csv", GOOD)
-    assert page.get_by_role("heading", name="Loaded: good.csv").is_visible()
+    expect(page.get_by_role("heading", name="Loaded: good.csv")).to_be_visible()
     assert page.locator("[data-testid='stMetric']").filter(has_text="Ratings").inner_text().endswith("400")
     page.get_by_role("button", name="Use good.csv in the lessons").click()
     wait_idle(page)
@@ -37,4 +38,4 @@ def test_a_malformed_file_names_the_line_and_a_good_file_stays_loaded(server, pa
     upload(page, "bad.csv", BAD)
     alert = page.locator("[data-testid='stAlert']").filter(has_text="could not be used")
     assert "good.csv" in alert.inner_text() and "still loaded" in alert.inner_text()
-    assert page.get_by_role("heading", name="Loaded: good.csv").is_visible()
+    expect(page.get_by_role("heading", name="Loaded: good.csv")).to_be_visible()
