@@ -16,7 +16,7 @@ pages = {
         st.Page("app_pages/home.py", title="Welcome", icon=":material/home:", default=True),
     ],
     "Lessons": [
-        st.Page(lesson.page, title=lesson.title, icon=lesson.icon, url_path=lesson.id)
+        st.Page(lesson.page, title=lesson.nav_title, icon=lesson.icon, url_path=lesson.id)
         for lesson in ui.LESSONS
     ],
     "Lab": [

@@ -52,21 +52,22 @@ class Lesson:
     minutes: int
     summary: str
     icon: str
+    nav_title: str  # short enough for the sidebar, which truncates long titles
 
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson("mf_basics", "Matrix factorization basics", "app_pages/mf_basics.py", 12,
            "Break a big, mostly empty ratings table into two small factor tables and watch the loss fall.",
-           ":material/grid_on:"),
+           ":material/grid_on:", "1 · Matrix factorization"),
     Lesson("collaborative_filtering", "Collaborative filtering", "app_pages/collaborative_filtering.py", 12,
            "Learn from similar users: what filling missing ratings does, neighbours in feature space.",
-           ":material/group:"),
+           ":material/group:", "2 · Collaborative filtering"),
     Lesson("engagement", "Why recommendations drive engagement", "app_pages/engagement.py", 12,
            "A neural recommender picks a top 5; simulated users click more than on popular or random picks.",
-           ":material/ads_click:"),
+           ":material/ads_click:", "3 · Engagement"),
     Lesson("overfitting", "Experiment: fixing overfitting", "app_pages/overfitting.py", 20,
            "A click model memorises its training data; fix it with dropout, early stopping and a smaller layer.",
-           ":material/science:"),
+           ":material/science:", "4 · Fixing overfitting"),
 )
 # TEMPORARY while the lessons are being built: only lessons whose page exists are listed.
 LESSONS = tuple(lesson for lesson in LESSONS if (ROOT / lesson.page).exists())

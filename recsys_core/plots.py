@@ -100,14 +100,17 @@ def training_curves(
     return _layout(fig, height=380)
 
 
-def overlay_curves(runs: dict[str, Sequence[EpochRecord]], field: str, y_title: str, title: str) -> go.Figure:
-    """Several runs' validation (or training) curves on one chart, for side-by-side comparisons."""
+def overlay_curves(runs: dict[str, Sequence[EpochRecord]], field: str, y_title: str, title: str, scale: float = 1.0) -> go.Figure:
+    """Several runs' validation (or training) curves on one chart, for side-by-side comparisons.
+
+    ``scale`` multiplies every value (100 shows an accuracy in %).
+    """
     fig = go.Figure()
     for i, (label, history) in enumerate(runs.items()):
         fig.add_trace(
             go.Scatter(
                 x=[r.epoch for r in history],
-                y=_finite([getattr(r, field) for r in history]),
+                y=_finite([getattr(r, field) * scale for r in history]),
                 mode="lines+markers",
                 name=label,
                 line=dict(color=PALETTE[i % len(PALETTE)], width=2.5),
@@ -218,7 +221,10 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str, 
             error_y=error,
             marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(frame))],
             text=[format(v, text_format) for v in frame[y]],
-            textposition="outside",
+            # Inside the bar when there are error bars, so the label never sits on a cap.
+            textposition="inside" if error else "outside",
+            insidetextanchor="middle",
+            textfont=dict(color="white" if error else "#374151"),
         )
     )
     fig.update_yaxes(title_text=y_title, **GRID)
