@@ -1,0 +1,76 @@
+"""Lesson 1's pipeline trace and the figure builders, on small live objects."""
+
+import math
+
+import numpy as np
+import pytest
+
+from recsys_core import data, pipeline, plots
+from recsys_core.train import EpochRecord, MFConfig, MFTrainer, fit_mf, gradient_step_trace
+
+
+@pytest.fixture(scope="module")
+def trained():
+    ratings = data.synthetic(n_users=120, n_items=60, n_ratings=2400, seed=3)
+    train, val = data.holdout_split(ratings, seed=3)
+    config = MFConfig(k=4, epochs=15, learning_rate=0.02)
+    run = fit_mf(train, val, config)
+    init = MFTrainer(train, val, config).start().params
+    return ratings, train, config, run, init
+
+
+def test_the_five_stages_carry_live_shapes_and_numbers(trained):
+    ratings, train, config, run, init = trained
+    user = pipeline.example_user(train)
+    step = gradient_step_trace(run.params, train, user, config.learning_rate, config.l2)
+    stages = pipeline.mf_basics_stages(train, init, run.params, run.last.train_loss, step, user)
+    assert [s["stage"] for s in stages] == ["Input data", "Initialize factor matrices", "Matrix multiplication",
+                                           "Loss calculation", "Update features"]
+    assert stages[0]["input"] == "120 rows x 60 columns"
+    assert stages[1]["output"] == "User features: 120 x 4, Item features: 60 x 4"
+    assert f"{run.last.train_loss:.3f}" in stages[3]["example"]
+    assert f"{train.n_ratings:,} known training cells" in stages[3]["operation"]
+    assert "missing" in stages[0]["example"]
+
+
+def test_the_example_prediction_is_the_model_s_own_number(trained):
+    _, train, config, run, init = trained
+    user = pipeline.example_user(train)
+    item = int(train.items[train.users == user][0])
+    expected = pipeline.all_predictions(run.params)[user, item]
+    step = gradient_step_trace(run.params, train, user, config.learning_rate, config.l2)
+    stages = pipeline.mf_basics_stages(train, init, run.params, run.last.train_loss, step, user)
+    assert f"{expected:.2f} (known:" in stages[2]["example"]
+
+
+def test_planted_recovery_beats_the_untrained_model_and_is_none_without_truth(trained):
+    ratings, train, config, run, init = trained
+    learned = pipeline.planted_recovery(run.params, ratings, min_item_ratings=10)
+    untrained = pipeline.planted_recovery(init, ratings, min_item_ratings=10)
+    assert learned["correlation"] > untrained["correlation"] + 0.2
+    assert learned["rmse_to_truth"] < untrained["rmse_to_truth"]
+    stripped = data.Ratings(train.users, train.items, train.ratings, train.n_users, train.n_items,
+                            train.user_ids, train.item_ids)
+    assert pipeline.planted_recovery(run.params, stripped) is None
+
+
+def test_vector_text_prints_long_vectors_like_the_lesson_documents():
+    assert pipeline.vector_text(np.array([0.1, 0.3, 0.2, 0.5, 0.05])) == "[0.10, 0.30, 0.20, ..., 0.05]"
+    assert pipeline.vector_text(np.array([1.0, 2.0])) == "[1.00, 2.00]"
+
+
+def test_training_curves_label_axes_with_units_and_leave_diverged_epochs_blank():
+    history = [EpochRecord(1, 1.2, 1.3, 1.1, 1.14, 0.1), EpochRecord(2, 0.9, 1.1, 0.95, 1.05, 0.1),
+               EpochRecord(3, math.nan, math.nan, math.nan, math.nan, 0.1)]
+    fig = plots.training_curves(history, "MSE (stars²)", "RMSE (stars)", total_epochs=10, best_epoch=2)
+    assert fig.layout.yaxis.title.text == "MSE (stars²)" and fig.layout.yaxis2.title.text == "RMSE (stars)"
+    assert fig.layout.xaxis.title.text == "epoch" and tuple(fig.layout.xaxis.range) == (0.5, 10.5)
+    assert list(fig.data[0].y) == [1.2, 0.9, None]
+    assert any("epoch 2" in a.text for a in fig.layout.annotations)
+
+
+def test_training_curves_show_accuracy_in_percent_when_asked():
+    history = [EpochRecord(1, 0.6, 0.7, 0.7, 0.65), EpochRecord(2, 0.5, 0.6, 0.8, 0.72)]
+    fig = plots.training_curves(history, "binary cross-entropy", "accuracy", metric_as_percent=True)
+    assert fig.layout.yaxis2.title.text == "accuracy (%)"
+    assert list(fig.data[3].y) == pytest.approx([65.0, 72.0])
