@@ -1,0 +1,293 @@
+"""What the page "Experiment: fixing overfitting" shows, computed from live objects.
+
+The lesson's seed is an experiment report: a click model that memorises its training data
+("Before"), a fix made only of architecture and training hyperparameters ("After"), three
+targets, and a bonus run with batch normalisation instead of dropout. This module turns the
+click library's data, runs and configs into what the page lays out: the stage table, the
+seed-format results lines, the pass/fail targets, which levers differ from Before, and the
+sentences that compare runs. Sentences are generated from the numbers, never canned, so the
+page says "dropout won" only when the run measured it.
+
+numpy only; no Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from recsys_core import clicks
+from recsys_core.clicks import AFTER, BEFORE, BONUS_BATCHNORM, ClickConfig, ClickData
+from recsys_core.pipeline import stage, vector_text
+from recsys_core.train import COMPLETED, DIVERGED, EARLY_STOPPED, TrainingRun
+
+PRESETS: dict[str, ClickConfig] = {"before": BEFORE, "after": AFTER, "bonus": BONUS_BATCHNORM}
+PRESET_NAMES = {"before": "the Before model", "after": "the seed's solution", "bonus": "the bonus (batch norm)"}
+# A validation accuracy gap below this is not called a win: 0.5 points is 20 of 4,000
+# validation impressions, about the spread between model seeds of one config.
+TIE_POINTS = 0.5
+TARGETS = (
+    ("val_accuracy_at_least_80", "Validation accuracy ≥ 80%"),
+    ("train_accuracy_below_88", "Training accuracy < 88%"),
+    ("under_5_minutes", "Training time < 5 minutes"),
+)
+
+
+def config_from_controls(
+    width_1: int,
+    width_2: int,
+    dropout_rate: float,
+    l2: float,
+    learning_rate: float,
+    batch_size: int,
+    epochs: int,
+    early_stopping: bool,
+    patience: int,
+    norm: str,
+    seed: int,
+) -> ClickConfig:
+    """The learner's levers as a config; a second width of 0 means a single hidden layer."""
+    widths = (int(width_1),) if int(width_2) == 0 else (int(width_1), int(width_2))
+    return ClickConfig(
+        widths=widths,
+        dropout_rate=float(dropout_rate),
+        l2=float(l2),
+        learning_rate=float(learning_rate),
+        batch_size=int(batch_size),
+        epochs=int(epochs),
+        norm=norm,
+        patience=int(patience) if early_stopping else None,
+        seed=int(seed),
+    )
+
+
+def controls_of(config: ClickConfig, patience_when_off: int = 5) -> dict[str, Any]:
+    """The control values that reproduce ``config`` (the inverse of `config_from_controls`)."""
+    return {
+        "width_1": config.widths[0],
+        "width_2": config.widths[1] if len(config.widths) > 1 else 0,
+        "dropout_rate": config.dropout_rate,
+        "l2": config.l2,
+        "learning_rate": config.learning_rate,
+        "batch_size": config.batch_size,
+        "epochs": config.epochs,
+        "early_stopping": config.patience is not None,
+        "patience": config.patience if config.patience is not None else patience_when_off,
+        "norm": config.norm,
+        "seed": config.seed,
+    }
+
+
+def preset_of(config: ClickConfig) -> str | None:
+    """Which preset ``config`` is (model seed aside), or None for the learner's own mix."""
+    for name, preset in PRESETS.items():
+        if replace(config, seed=preset.seed) == preset:
+            return name
+    return None
+
+
+def architecture(config: ClickConfig) -> str:
+    """The network as the seed writes it: Dense(64) → Dropout(0.3) → Dense(32) → ... → Dense(1)."""
+    parts = []
+    for width in config.widths:
+        parts.append(f"Dense({width}, relu)")
+        if config.norm == "batchnorm":
+            parts[-1] = f"Dense({width}) → BatchNorm → relu"
+        if config.dropout_rate > 0:
+            parts.append(f"Dropout({config.dropout_rate:g})")
+    return " → ".join([*parts, "Dense(1, sigmoid)"])
+
+
+def parameter_count(n_features: int, config: ClickConfig) -> int:
+    """Trainable numbers in the network (batch norm adds a scale and a shift per unit)."""
+    sizes = (n_features, *config.widths, 1)
+    dense = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return dense + (2 * sum(config.widths) if config.norm == "batchnorm" else 0)
+
+
+def lever_changes(config: ClickConfig, reference: ClickConfig = BEFORE) -> list[str]:
+    """What differs from ``reference``, one short phrase per lever ("dropout 0 → 0.3")."""
+    def early(c: ClickConfig) -> str:
+        return "off" if c.patience is None else f"patience {c.patience}"
+
+    levers = [
+        ("layers", "-".join(map(str, reference.widths)), "-".join(map(str, config.widths))),
+        ("dropout", f"{reference.dropout_rate:g}", f"{config.dropout_rate:g}"),
+        ("L2", f"{reference.l2:g}", f"{config.l2:g}"),
+        ("learning rate", f"{reference.learning_rate:g}", f"{config.learning_rate:g}"),
+        ("batch size", str(reference.batch_size), str(config.batch_size)),
+        ("epochs", str(reference.epochs), str(config.epochs)),
+        ("early stopping", early(reference), early(config)),
+        ("batch norm", "on" if reference.norm == "batchnorm" else "off", "on" if config.norm == "batchnorm" else "off"),
+    ]
+    return [f"{name} {old} → {new}" for name, old, new in levers if old != new]
+
+
+def settings_warnings(config: ClickConfig) -> list[str]:
+    """Settings that will train but are unlikely to do what the learner wants, and why."""
+    notes = []
+    if config.learning_rate >= 0.1:
+        notes.append(f"Learning rate {config.learning_rate:g} is {config.learning_rate / 0.001:,.0f}x Adam's usual "
+                     "0.001: expect the loss to jump around or blow up.")
+    if config.dropout_rate >= 0.7:
+        notes.append(f"Dropout {config.dropout_rate:g} silences most units in every step: the network may be too "
+                     "weak to learn even the training data (underfitting).")
+    if config.patience is not None and config.patience >= config.epochs:
+        notes.append(f"Patience {config.patience} is not smaller than the {config.epochs} epochs: early stopping "
+                     "can never fire (the best epoch is still restored at the end).")
+    return notes
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+def run_summary(run: TrainingRun, data: ClickData) -> dict[str, Any]:
+    """A finished (or stopped) run as plain values: the seed's results plus its curves.
+
+    ``diverged`` runs carry no results: their weights are meaningless.
+    """
+    summary: dict[str, Any] = {
+        "history": list(run.history),
+        "stop_reason": run.stop_reason,
+        "message": run.message,
+        "diverged": run.stop_reason == DIVERGED,
+    }
+    if run.history and not summary["diverged"]:
+        summary.update(clicks.experiment_results(run, data))
+    return summary
+
+
+def restored_epoch(run: TrainingRun, config: ClickConfig) -> int | None:
+    """The earlier epoch whose weights the run ended with (early stopping's restore), if any."""
+    if config.patience is None or run.stop_reason not in (EARLY_STOPPED, COMPLETED):
+        return None
+    return run.best_epoch if 0 < run.best_epoch < run.epochs_done else None
+
+
+def fit_summary(data: ClickData, config: ClickConfig) -> dict[str, Any]:
+    """Train ``config`` to the end and summarise it (the page caches this per data seed)."""
+    return run_summary(clicks.fit_click(data, config), data)
+
+
+def results_line(label: str, results: dict[str, Any]) -> str:
+    """One line in the seed's format: "Before: Training accuracy 90%, Validation accuracy 70%, ..."."""
+    if "val_accuracy" not in results:
+        return f"**{label}:** no results — the run diverged."
+    return (f"**{label}:** Training accuracy {results['train_accuracy']:.1%}, Validation accuracy "
+            f"{results['val_accuracy']:.1%}, Training loss {results['train_loss']:.3f}, Validation loss "
+            f"{results['val_loss']:.3f}")
+
+
+def target_checks(results: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Each of the seed's three targets with the run's own number, and whether it is met."""
+    shown = {
+        "val_accuracy_at_least_80": f"{results['val_accuracy']:.1%}",
+        "train_accuracy_below_88": f"{results['train_accuracy']:.1%}",
+        "under_5_minutes": f"{results['seconds']:.1f} s",
+    }
+    return [(f"{label}: {shown[key]}", bool(results[key])) for key, label in TARGETS]
+
+
+def gap_points(results: dict[str, Any]) -> float:
+    """Training minus validation accuracy, in percentage points: the overfitting gap."""
+    return 100.0 * (results["train_accuracy"] - results["val_accuracy"])
+
+
+def compare_validation(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """'higher', 'lower' or 'tie': is run ``a``'s validation accuracy above ``b``'s?"""
+    diff = 100.0 * (a["val_accuracy"] - b["val_accuracy"])
+    return "tie" if abs(diff) < TIE_POINTS else "higher" if diff > 0 else "lower"
+
+
+def bonus_verdict(dropout: dict[str, Any], batchnorm: dict[str, Any]) -> str:
+    """The bonus experiment's finding in one sentence, from the two runs' numbers."""
+    verdict = compare_validation(batchnorm, dropout)
+    numbers = (f"batch norm instead of dropout reached **{batchnorm['val_accuracy']:.1%}** validation accuracy "
+               f"(training {batchnorm['train_accuracy']:.1%}, {batchnorm['epochs_trained']} epochs), dropout "
+               f"**{dropout['val_accuracy']:.1%}** (training {dropout['train_accuracy']:.1%}, "
+               f"{dropout['epochs_trained']} epochs)")
+    if verdict == "lower":
+        return (f"**Dropout won here:** {numbers}. Batch norm steadies and speeds up training, but it does not "
+                "stop the network from memorising accidental clicks the way randomly silenced units do.")
+    if verdict == "higher":
+        return f"**Batch norm won here:** {numbers}."
+    return f"**About a tie** (within {TIE_POINTS} points): {numbers}."
+
+
+# --- traces ----------------------------------------------------------------------------------
+
+
+def click_stages(data: ClickData, config: ClickConfig, model: clicks.ClickModel, results: dict[str, Any]) -> list[dict[str, str]]:
+    """The experiment's stages, from the dataset and the model in memory."""
+    n_all, d = data.n_train + data.n_val, data.n_features
+    first_title = str(data.item_titles[data.items_train[0]])
+    p0 = float(clicks.predict_proba(model, data.X_train[:1])[0])
+    v0 = float(clicks.predict_proba(model, data.X_val[:1])[0])
+    trained = "val_accuracy" in results
+    return [
+        stage("Click log (fixed dataset)", f"{n_all:,} impressions",
+              "Users are shown items; each impression is clicked (1) or not (0). The click follows a hidden "
+              "true probability, so accidental clicks and skipped favourites are part of the data",
+              f"{n_all:,} rows x (user, item, click)",
+              f"User {data.users_train[0]} shown “{first_title}” → click {int(data.y_train[0])} "
+              f"(true click probability {data.p_train[0]:.2f})"),
+        stage("Feature engineering", f"{n_all:,} rows x (user, item, click)",
+              f"Describe each impression by {d} numbers: the user's taste profile and activity, the item's "
+              "genres and popularity, and how well the two match",
+              f"{n_all:,} rows x {d} features",
+              ", ".join(data.feature_names[:2]) + f", ..., {data.feature_names[-1]}"),
+        stage("Split and standardise", f"{n_all:,} rows x {d}",
+              "Split into training and validation impressions; scale every feature with the training set's mean "
+              "and spread only (validation stays unseen)",
+              f"train {data.n_train:,} x {d}, validation {data.n_val:,} x {d}",
+              f"First training row: {vector_text(data.X_train[0])}; click rate {data.y_train.mean():.1%} (train), "
+              f"{data.y_val.mean():.1%} (validation)"),
+        stage("Model", f"(batch, {d})", architecture(config),
+              "(batch, 1) click probability",
+              f"{parameter_count(d, config):,} trainable numbers for {data.n_train:,} training impressions"),
+        stage("Training", f"{data.n_train:,} x {d}, batches of {config.batch_size}",
+              f"Adam (learning rate {config.learning_rate:g}) on binary cross-entropy"
+              + (f" + L2 {config.l2:g}" if config.l2 else "")
+              + (f"; early stopping on validation loss, patience {config.patience}" if config.patience else "")
+              + f"; up to {config.epochs} epochs",
+              "trained weights",
+              (f"Training loss {results['train_loss']:.3f} after {results['epochs_trained']} epochs; "
+               f"first training row predicted {p0:.2f} (clicked: {int(data.y_train[0])})") if trained
+              else "the run diverged: no trained weights"),
+        stage("Evaluation", f"{data.n_val:,} x {d} validation rows",
+              "Predict without dropout; a click is predicted when the probability is above 0.5; accuracy = share "
+              "predicted right",
+              f"{data.n_val:,} predictions",
+              (f"Validation accuracy {results['val_accuracy']:.1%} (ceiling {data.bayes_val_accuracy:.1%}); "
+               f"first validation row predicted {v0:.2f} (clicked: {int(data.y_val[0])})") if trained
+              else f"ceiling {data.bayes_val_accuracy:.1%}"),
+    ]
+
+
+def dropout_example(values: np.ndarray, rate: float, seed: int = 0) -> np.ndarray:
+    """What one training step's inverted dropout would do to ``values`` (zeros and 1/(1-rate) scaling)."""
+    values = np.asarray(values, dtype=float)
+    keep = np.random.default_rng(seed).random(values.shape) >= rate
+    return np.where(keep, values / (1.0 - rate), 0.0)
+
+
+@dataclass(frozen=True)
+class ExampleChoice:
+    """A validation impression to trace, with what is known about it."""
+
+    row: int
+    user: int
+    title: str
+    clicked: int
+    true_probability: float
+
+
+def example_choices(data: ClickData, count: int = 40) -> list[ExampleChoice]:
+    """The first ``count`` validation impressions, for the prediction trace's picker."""
+    return [
+        ExampleChoice(i, int(data.users_val[i]), str(data.item_titles[data.items_val[i]]), int(data.y_val[i]),
+                      float(data.p_val[i]))
+        for i in range(min(count, data.n_val))
+    ]
