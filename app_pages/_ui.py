@@ -69,8 +69,6 @@ LESSONS: tuple[Lesson, ...] = (
            "A click model memorises its training data; fix it with dropout, early stopping and a smaller layer.",
            ":material/science:", "4 · Fixing overfitting"),
 )
-# TEMPORARY while the lessons are being built: only lessons whose page exists are listed.
-LESSONS = tuple(lesson for lesson in LESSONS if (ROOT / lesson.page).exists())
 LESSON_BY_ID = {lesson.id: lesson for lesson in LESSONS}
 
 

@@ -5,6 +5,9 @@ from tests.app.conftest import open_page
 PAGES = [
     "app_pages/home.py",
     "app_pages/mf_basics.py",
+    "app_pages/collaborative_filtering.py",
+    "app_pages/engagement.py",
+    "app_pages/overfitting.py",
     "app_pages/your_data.py",
     "app_pages/progress.py",
 ]
