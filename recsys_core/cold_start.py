@@ -1,0 +1,109 @@
+"""A brand-new user in a trained model: the cold-start problem, and the cheap way in ("fold-in").
+
+A matrix factorization model only knows the users it was trained on. Retraining everything each
+time a visitor rates one item is far too slow, and it is not needed: with the item factors held
+fixed, the new user's part of the loss is an ordinary ridge regression in their own k + 1
+numbers (vector and bias), which has a closed-form answer. That is what `fold_in_user` solves.
+The same regression also shows the cold-start problem: with no ratings the answer is zero, so
+the new user's list is the item-bias ranking (the crowd's favourites), and with one or two
+ratings the penalty keeps the vector small, so the list barely moves away from it.
+
+numpy only: one small (k + 1) x (k + 1) solve, instant for every model size in the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from recsys_core.data import Ratings
+from recsys_core.models import MFParams
+from recsys_core.recommend import item_popularity
+
+
+def fold_in_user(params: MFParams, items: Sequence[int] | np.ndarray, ratings: Sequence[float] | np.ndarray,
+                 l2: float) -> tuple[np.ndarray, float]:
+    """The new user's factor vector and bias that best explain their ratings, items fixed.
+
+    Minimises, over the user's vector ``p`` (k,) and bias ``b``,
+
+        sum over rated items i of (r_i - mu - b_i - b - q_i . p)²  +  l2 (|p|² + b²)
+
+    with ``mu``, the item biases ``b_i`` and item factors ``q_i`` taken from ``params`` as they
+    are. Why this works: with the items fixed the prediction is linear in (p, b), so the loss is
+    a ridge regression with features [q_i, 1] and targets r_i - mu - b_i, solved exactly by
+    ``(X^T X + l2 I)^-1 X^T y`` — the same step alternating least squares takes for every user,
+    and the optimum the SGD trainer would approach for this user if it could train them alone.
+
+    Why few ratings give the popular list (cold start): with no ratings the answer is the zero
+    vector and zero bias, so the score is ``mu + b_i`` — the item-bias ranking. With one or two
+    ratings ``l2`` dominates ``X^T X`` and pulls (p, b) towards zero, so the list moves only a
+    little; each further rating adds evidence and lets the taste vector grow. Larger ``l2``
+    shrinks harder. ``l2`` must be positive when there are fewer ratings than k + 1 unknowns.
+    """
+    items = np.asarray(items, dtype=np.int64).reshape(-1)
+    targets = np.asarray(ratings, dtype=np.float64).reshape(-1)
+    if items.shape != targets.shape:
+        raise ValueError(f"{items.size} items but {targets.size} ratings")
+    if l2 < 0:
+        raise ValueError(f"l2 must be non-negative, got {l2}")
+    item_factors = np.asarray(params.item_factors, dtype=np.float64)
+    k = item_factors.shape[1]
+    if items.size == 0:
+        return np.zeros(k, np.float64), 0.0
+    if l2 == 0 and items.size < k + 1:
+        raise ValueError(f"with l2 = 0 fold-in needs at least k + 1 = {k + 1} ratings, got {items.size}")
+    features = np.hstack([item_factors[items], np.ones((items.size, 1))])  # (n, k + 1): [q_i, 1]
+    residual = targets - float(params.global_mean) - np.asarray(params.item_bias, np.float64)[items]
+    gram = features.T @ features + l2 * np.eye(k + 1)
+    solution = np.linalg.solve(gram, features.T @ residual)
+    return solution[:k], float(solution[k])
+
+
+def new_user_scores(params: MFParams, vector: np.ndarray, bias: float) -> np.ndarray:
+    """Predicted (unclipped) rating of every item for a folded-in user: mu + b + b_i + q_i . p."""
+    return (float(params.global_mean) + bias + np.asarray(params.item_bias, np.float64)
+            + np.asarray(params.item_factors, np.float64) @ np.asarray(vector, np.float64))
+
+
+def items_to_rate(ratings: Ratings, n: int = 12) -> np.ndarray:
+    """About ``n`` well-known items to ask a newcomer about: popular, and spread across genres.
+
+    Taking the top ``n`` by popularity alone would often ask about one or two genres only; a
+    round-robin over genres (most-rated item of each genre in turn, by each item's first genre)
+    gives the learner a chance to show what they like. Without genres: the ``n`` most rated.
+    Returned most rated first.
+    """
+    popularity = item_popularity(ratings)
+    by_popularity = np.argsort(-popularity, kind="stable")
+    by_popularity = by_popularity[popularity[by_popularity] > 0]
+    n = min(n, by_popularity.size)
+    if ratings.item_genres is None or not any(ratings.item_genres):
+        return by_popularity[:n].astype(np.int64)
+    queues: dict[str, list[int]] = {}
+    for item in by_popularity:
+        genres = ratings.genres_of(int(item))
+        queues.setdefault(genres[0] if genres else "", []).append(int(item))
+    # Genres in the order of their most popular item, so the best-known titles come first.
+    order = sorted(queues, key=lambda g: -popularity[queues[g][0]])
+    chosen: list[int] = []
+    while len(chosen) < n:
+        for genre in order:
+            if queues[genre] and len(chosen) < n:
+                chosen.append(queues[genre].pop(0))
+    return np.array(sorted(chosen, key=lambda i: -popularity[i]), dtype=np.int64)
+
+
+def genre_counts(ratings: Ratings, items: Sequence[int] | np.ndarray) -> dict[str, int]:
+    """How many of ``items`` carry each genre (an item with two genres counts for both)."""
+    counts: dict[str, int] = {}
+    for item in np.asarray(items, dtype=np.int64).reshape(-1):
+        for genre in ratings.genres_of(int(item)):
+            counts[genre] = counts.get(genre, 0) + 1
+    return counts
+
+
+def overlap(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:
+    """Number of items two lists share (order ignored)."""
+    return len(set(np.asarray(a).tolist()) & set(np.asarray(b).tolist()))
