@@ -110,6 +110,8 @@ with training_tab:  # first in the script: every other tab shows what this run l
                            lesson_id=LESSON)
     mine = ol.run_summary(run, data) if run is not None else {"history": [], "diverged": False}
     trained = "val_accuracy" in mine
+    no_model = ("The last run diverged, so nothing was learned: lower the learning rate and train again."
+                if mine["diverged"] else "No finished epoch yet: press Train on the Training tab.")
     before = mine if config == BEFORE and trained else reference(data_seed, BEFORE)
 
     st.markdown("#### Results")
@@ -130,15 +132,20 @@ with training_tab:  # first in the script: every other tab shows what this run l
                    + f", evaluated without dropout. Training time: {mine['seconds']:.1f} s over {mine['epochs_trained']} "
                    f"epochs (epoch 1 includes compiling). No model can beat the validation ceiling of "
                    f"{data.bayes_val_accuracy:.1%}: that is what the true click probabilities themselves score.")
+    if trained and config != BEFORE:
         left, right = st.columns(2)
         runs = {"Before": before["history"], "your run": mine["history"]}
         left.plotly_chart(plots.overlay_curves(runs, "train_metric", "training accuracy (%)",
                                                "Training accuracy: Before vs. your run", scale=100), width="stretch")
         right.plotly_chart(plots.overlay_curves(runs, "val_metric", "validation accuracy (%)",
                                                 "Validation accuracy: Before vs. your run", scale=100), width="stretch")
-    else:
+    elif trained:
+        st.caption("Your run is the Before model: load the seed's solution or move a lever to compare the two.")
+    if mine["diverged"]:
         st.error("No results to judge: the run diverged. Lower the learning rate (the seed's solution uses 0.001) and "
                  "train again.", icon=":material/error:")
+    elif not trained:
+        st.info("No finished epoch yet: press **Train**.", icon=":material/info:")
 
 with pipeline_tab:
     st.subheader("Pipeline trace")
@@ -162,7 +169,7 @@ with pipeline_tab:
 with prediction_tab:
     st.subheader("Prediction trace")
     if not trained:
-        st.error("The last run diverged: there is no model to trace. Lower the learning rate and train again.")
+        st.error(no_model)
     else:
         examples = ol.example_choices(data)
         example = st.selectbox("Validation impression", examples, key="of_example",
@@ -189,9 +196,9 @@ with bonus_tab:
         st.session_state["of_bonus_done"] = True
     if st.session_state.get("of_bonus_done"):
         with ui.training_slot():
-            bonus = {"Before": reference(data_seed, BEFORE), "dropout (seed's solution)": reference(data_seed, AFTER),
-                     "batch norm instead": reference(data_seed, BONUS_BATCHNORM)}
-        st.markdown(ol.bonus_verdict(bonus["dropout (seed's solution)"], bonus["batch norm instead"]))
+            bonus = {"Before": reference(data_seed, BEFORE), "dropout": reference(data_seed, AFTER),
+                     "batch norm": reference(data_seed, BONUS_BATCHNORM)}
+        st.markdown(ol.bonus_verdict(bonus["dropout"], bonus["batch norm"]))
         bars = pd.DataFrame({"run": [*bonus, "your run"] if trained else list(bonus),
                              "validation accuracy (%)": [100 * r["val_accuracy"] for r in bonus.values()]
                              + ([100 * mine["val_accuracy"]] if trained else [])})
@@ -202,8 +209,8 @@ with bonus_tab:
         right.plotly_chart(plots.overlay_curves({k: r["history"] for k, r in bonus.items()}, "val_metric",
                                                 "validation accuracy (%)", "Validation accuracy per epoch", scale=100),
                            width="stretch")
-        st.caption("All three are reference runs with model seed 0 on this dataset; the epoch chart ends where early "
-                   "stopping ended each run.")
+        st.caption("Before, dropout (the seed's solution) and batch norm are reference runs with model seed 0 on this "
+                   "dataset; each curve ends where early stopping ended its run.")
 
 
 def bonus_experiment() -> tuple[str, tuple[int, str]]:
@@ -230,9 +237,9 @@ with insight_tab:
         met = sum(passed for _, passed in ol.target_checks(mine))
         text += ("All three targets are met." if met == 3 else f"{met} of the 3 targets are met.")
         if bonus:
-            text += " " + ol.bonus_verdict(bonus["dropout (seed's solution)"], bonus["batch norm instead"])
+            text += " " + ol.bonus_verdict(bonus["dropout"], bonus["batch norm"])
     else:
-        text = "Your last run diverged, so nothing was learned: lower the learning rate and train again."
+        text = no_model
     ui.key_insight(LESSON, text)
 
 ui.show_code(clicks._dropout, clicks.mlp_forward, rtrain.update_best)

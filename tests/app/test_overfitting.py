@@ -46,7 +46,7 @@ def test_the_page_opens_on_the_before_model_trains_it_and_shows_it_overfits():
     assert any(b.startswith("green: Training time < 5 minutes") for b in labels)
     assert f"Validation accuracy {percent(val):.1f}%" in results_text(at)
     assert "orange: 1 of 3 targets met" in labels
-    assert any("Training accuracy: Before vs. your run" in str(s["layout"].get("title")) for s in chart_specs(at))
+    assert any("Your run is the Before model" in c.value for c in at.caption)
 
 
 def test_loading_the_seeds_solution_sets_the_controls_retrains_and_every_target_passes():
@@ -67,6 +67,8 @@ def test_loading_the_seeds_solution_sets_the_controls_retrains_and_every_target_
     lines = results_text(at)
     assert "**After (your run):** Training accuracy" in lines and f"Validation accuracy {percent(val):.1f}%" in lines
     assert "Dropout(0.3)" in at.table[0].value.reset_index().iloc[3]["Operation"]
+    titles = [str(s["layout"].get("title")) for s in chart_specs(at)]
+    assert any("Validation accuracy: Before vs. your run" in t for t in titles)
     # The prediction trace shows each dropout layer as the identity at evaluation.
     assert [m.value for m in at.markdown if m.value.startswith("**Dropout")] == [
         "**Dropout 1** &nbsp; `(64,)`", "**Dropout 2** &nbsp; `(32,)`"]
