@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,9 @@ def metric_value(at: AppTest, label: str) -> str:
         if metric.label == label:
             return metric.value
     raise AssertionError(f"no metric labelled {label!r}; have {[m.label for m in at.metric]}")
+
+
+def badges(at: AppTest) -> list[str]:
+    """Badge labels as 'color: text' (st.badge reaches AppTest as `:red-badge[...]` markdown)."""
+    found = (re.fullmatch(r":(\w+)-badge\[(?::material/\w+: )?(.*)\]", m.value) for m in at.markdown)
+    return [f"{m.group(1)}: {m.group(2)}" for m in found if m]

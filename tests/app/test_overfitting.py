@@ -4,15 +4,9 @@ from the learner's own run), the URL sets the controls, and an absurd learning r
 
 import re
 
-from tests.app.conftest import chart_specs, open_page
+from tests.app.conftest import badges, chart_specs, open_page
 
 PAGE = "app_pages/overfitting.py"
-
-
-def badges(at) -> list[str]:
-    """Badge labels as 'color: text' (st.badge with an icon reaches AppTest as `:red-badge[...]` markdown)."""
-    found = (re.fullmatch(r":(\w+)-badge\[(?::material/\w+: )?(.*)\]", m.value) for m in at.markdown)
-    return [f"{m.group(1)}: {m.group(2)}" for m in found if m]
 
 
 def percent(label: str) -> float:

@@ -1,6 +1,6 @@
 """The entry point, navigation, sidebar and the non-lesson pages render and behave."""
 
-from tests.app.conftest import open_page
+from tests.app.conftest import badges, open_page
 
 PAGES = [
     "app_pages/home.py",
@@ -19,7 +19,7 @@ def test_home_page_lists_the_four_lessons_as_not_started():
     for title in ("Matrix factorization basics", "Collaborative filtering",
                   "Why recommendations drive engagement", "Experiment: fixing overfitting"):
         assert title in text
-    assert [b.proto.label for b in at.get("badge")].count("not started") == 4
+    assert badges(at).count("gray: not started") == 4
 
 
 def test_every_page_renders_without_exception():
