@@ -36,10 +36,21 @@ from recsys_core.train import EARLY_STOPPED, EpochRecord
 SEEDS = (0, 1, 2, 3, 4)
 
 
+# Every mechanics test uses one tiny architecture and batch size on `tiny_data`, so they share
+# one compiled epoch per norm (compiling an epoch costs seconds; running one, microseconds), and
+# the eager checks share their op-by-op compiles. 48 training impressions in batches of 32 make
+# two minibatches, the second half padding.
+TINY = {"widths": (8, 8), "batch_size": 32}
+
+
 @pytest.fixture(scope="module")
 def tiny_data() -> clicks.ClickData:
     """A small dataset of its own shape, for the mechanics (fast to train, quick to memorise)."""
-    return click_dataset(seed=7, n_train=160, n_val=96, n_context=6)
+    return click_dataset(seed=7, n_train=48, n_val=48, n_context=6)
+
+
+def _tiny_model(data: clicks.ClickData, norm: str = "none", seed: int = 1) -> ClickModel:
+    return init_mlp(jax.random.key(seed), data.n_features, TINY["widths"], norm)
 
 
 def _numpy_forward(model: ClickModel, x: np.ndarray, batch_stats: bool) -> np.ndarray:
@@ -102,26 +113,26 @@ def test_the_ceiling_is_what_the_true_probabilities_score_and_it_leaves_room_abo
 # --- the model -----------------------------------------------------------------------------------
 
 
-def test_dropout_is_the_identity_at_evaluation_and_scales_survivors_in_training() -> None:
+def test_dropout_is_the_identity_at_evaluation_and_scales_survivors_in_training(tiny_data) -> None:
     h = jnp.ones((400, 50))
     dropped = np.asarray(clicks._dropout(h, jnp.float32(0.3), jax.random.key(0)))
     assert_allclose(dropped[dropped != 0], 1 / 0.7, rtol=1e-6)  # survivors scaled by 1/(1-p)
     assert abs((dropped == 0).mean() - 0.3) < 0.02
     assert abs(dropped.mean() - 1.0) < 0.03  # inverted dropout keeps the expected value
 
-    model = init_mlp(jax.random.key(1), 6, (8, 4))
-    x = jax.random.normal(jax.random.key(2), (5, 6))
+    model = _tiny_model(tiny_data)
+    x = jnp.asarray(tiny_data.X_train[:32])
     eval_logits, _ = mlp_forward(model.params, x, dropout_rate=0.3, key=jax.random.key(3), train=False, bn_state=[])
     assert_allclose(np.asarray(eval_logits), _numpy_forward(model, np.asarray(x), False), rtol=1e-5, atol=1e-6)
     train_logits, _ = mlp_forward(model.params, x, dropout_rate=0.3, key=jax.random.key(3), train=True, bn_state=[])
     assert not np.allclose(np.asarray(train_logits), np.asarray(eval_logits))
 
 
-def test_batch_norm_uses_batch_statistics_in_training_and_running_statistics_at_evaluation() -> None:
-    model = init_mlp(jax.random.key(0), 4, (6, 3), norm="batchnorm")
+def test_batch_norm_uses_batch_statistics_in_training_and_running_statistics_at_evaluation(tiny_data) -> None:
+    model = _tiny_model(tiny_data, "batchnorm", seed=0)
     running = [{"mean": jnp.full_like(s["mean"], 0.5), "var": jnp.full_like(s["var"], 2.0)} for s in model.bn_state]
     model = ClickModel(model.params, running)
-    x = np.asarray(jax.random.normal(jax.random.key(1), (8, 4)))
+    x = tiny_data.X_train[:32]
 
     train_logits, new_state = mlp_forward(model.params, x, dropout_rate=0.0, key=None, train=True, bn_state=running)
     assert_allclose(np.asarray(train_logits), _numpy_forward(model, x, batch_stats=True), rtol=1e-4, atol=1e-5)
@@ -137,57 +148,62 @@ def test_batch_norm_uses_batch_statistics_in_training_and_running_statistics_at_
     assert_allclose(np.asarray(alone), np.asarray(eval_logits)[:1], rtol=1e-5)
 
 
-def test_padding_rows_do_not_move_batch_statistics() -> None:
-    model = init_mlp(jax.random.key(0), 4, (6,), norm="batchnorm")
-    x = np.asarray(jax.random.normal(jax.random.key(1), (8, 4)))
-    padded = np.concatenate([x, 100 * np.ones((4, 4), np.float32)])
-    weights = jnp.asarray([1.0] * 8 + [0.0] * 4)
+def test_padding_rows_do_not_move_batch_statistics(tiny_data) -> None:
+    model = _tiny_model(tiny_data, "batchnorm", seed=0)
+    x = tiny_data.X_train[:16]
+    padded = np.concatenate([x, 100 * np.ones_like(x)])
+    weights = jnp.asarray([1.0] * 16 + [0.0] * 16)
     kwargs = {"dropout_rate": 0.0, "key": None, "train": True, "bn_state": model.bn_state}
     real, state_real = mlp_forward(model.params, x, **kwargs)
     both, state_both = mlp_forward(model.params, padded, weights=weights, **kwargs)
-    assert_allclose(np.asarray(both)[:8], np.asarray(real), rtol=1e-4, atol=1e-5)
+    assert_allclose(np.asarray(both)[:16], np.asarray(real), rtol=1e-4, atol=1e-5)
     assert_allclose(np.asarray(state_both[0]["var"]), np.asarray(state_real[0]["var"]), rtol=1e-5)
 
 
-def test_gradients_match_finite_differences_on_a_tiny_net() -> None:
-    model = init_mlp(jax.random.key(0), 4, (5, 3), norm="batchnorm")
-    x = jax.random.normal(jax.random.key(1), (6, 4))
-    y = jnp.asarray([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
-    w = jnp.asarray([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
-    rng = np.random.default_rng(0)
-    flat, unravel = ravel_pytree(model.params)
-    # Start from a generic point: with all biases at their initial 0, a unit fed only by dead
-    # ReLUs sits exactly on its kink, where no finite difference agrees with any gradient.
-    flat = flat + jnp.asarray(rng.normal(0.0, 0.1, flat.shape), jnp.float32)
+def test_gradients_match_finite_differences_on_a_tiny_net(tiny_data) -> None:
+    model = _tiny_model(tiny_data, "batchnorm", seed=0)
+    # float64, so central differences are accurate to ~1e-10 and the tolerance can be tight.
+    with jax.enable_x64(True):
+        model = jax.tree.map(lambda a: a.astype(jnp.float64), model)
+        x = jnp.asarray(tiny_data.X_train[:6], jnp.float64)
+        y = jnp.asarray([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+        w = jnp.asarray([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+        rng = np.random.default_rng(0)
+        flat, unravel = ravel_pytree(model.params)
+        # Start from a generic point: with all biases at their initial 0, a unit fed only by dead
+        # ReLUs sits exactly on its kink, where no finite difference agrees with any gradient.
+        flat = flat + jnp.asarray(rng.normal(0.0, 0.1, flat.shape))
 
-    def loss(flat_params):
-        value, _ = clicks._batch_loss(
-            unravel(flat_params), model.bn_state, x, y, w, jax.random.key(2), jnp.float32(0.2), jnp.float32(0.01)
-        )
-        return value
+        def loss(flat_params):
+            value, _ = clicks._batch_loss(
+                unravel(flat_params), model.bn_state, x, y, w, jax.random.key(2), jnp.float64(0.2), jnp.float64(0.01)
+            )
+            return value
 
-    grads = jax.jit(jax.grad(loss))(flat)
-    loss = jax.jit(loss)
-    eps = 3e-3
-    for _ in range(4):
-        direction = rng.normal(size=flat.shape).astype(np.float32)
-        direction /= np.linalg.norm(direction)
-        numeric = (loss(flat + eps * direction) - loss(flat - eps * direction)) / (2 * eps)
-        assert float(grads @ direction) == pytest.approx(float(numeric), rel=1e-2, abs=1e-4)
+        @jax.jit  # one compiled program for the gradient and every finite difference
+        def directional(flat_params, directions, eps):
+            analytic = directions @ jax.grad(loss)(flat_params)
+            numeric = (jax.vmap(loss)(flat_params + eps * directions) - jax.vmap(loss)(flat_params - eps * directions))
+            return analytic, numeric / (2 * eps)
+
+        directions = rng.normal(size=(4, flat.shape[0]))
+        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+        analytic, numeric = directional(flat, jnp.asarray(directions), 1e-5)
+        assert_allclose(np.asarray(analytic), np.asarray(numeric), rtol=1e-6, atol=1e-9)
 
 
 def test_prediction_trace_walks_every_layer_and_ends_in_the_models_probability(tiny_data) -> None:
-    run = fit_click(tiny_data, replace(AFTER, epochs=2))
+    run = fit_click(tiny_data, replace(AFTER, **TINY, epochs=2))
     model: ClickModel = run.params
     steps = mlp_trace(model.params, model.bn_state, tiny_data.X_val[0], dropout_rate=0.3)
     names = [step["name"] for step in steps]
     assert names == ["input features", "dense 1", "relu 1", "dropout 1", "dense 2", "relu 2", "dropout 2",
                      "logit", "sigmoid probability"]
-    assert [step["shape"] for step in steps][:3] == [(tiny_data.n_features,), (64,), (64,)]
+    assert [step["shape"] for step in steps][:3] == [(tiny_data.n_features,), (8,), (8,)]
     assert "identity" in steps[3]["note"]
     assert_allclose(steps[-1]["values"], predict_proba(model, tiny_data.X_val[:1]), rtol=1e-4)
 
-    bn_run = fit_click(tiny_data, replace(BONUS_BATCHNORM, epochs=2))
+    bn_run = fit_click(tiny_data, replace(BONUS_BATCHNORM, **TINY, epochs=2))
     bn_steps = mlp_trace(bn_run.params.params, bn_run.params.bn_state, tiny_data.X_val[0])
     assert "batch norm 1" in [step["name"] for step in bn_steps]
     assert_allclose(bn_steps[-1]["values"], predict_proba(bn_run.params, tiny_data.X_val[:1]), rtol=1e-4)
@@ -197,7 +213,7 @@ def test_prediction_trace_walks_every_layer_and_ends_in_the_models_probability(t
 
 
 def test_changing_learning_rate_l2_or_dropout_does_not_recompile(tiny_data) -> None:
-    base = ClickConfig(widths=(16, 8), epochs=1, patience=None, batch_size=16)
+    base = ClickConfig(**TINY, epochs=1, patience=None)
     fit_click(tiny_data, base)
     traces = clicks._trace_counts["train_epoch"]
     for changed in (
@@ -210,21 +226,24 @@ def test_changing_learning_rate_l2_or_dropout_does_not_recompile(tiny_data) -> N
     assert clicks._trace_counts["train_epoch"] == traces
 
 
-def test_a_padded_step_changes_nothing() -> None:
-    model = init_mlp(jax.random.key(0), 3, (4,), norm="batchnorm")
-    opt = clicks.adam_init(model.params)
-    batches = {"x": jnp.ones((1, 2, 3)), "y": jnp.ones((1, 2)), "w": jnp.zeros((1, 2))}
-    sets = {"x_train": jnp.ones((2, 3)), "y_train": jnp.ones(2), "x_val": jnp.ones((2, 3)), "y_val": jnp.ones(2)}
-    hparams = {"learning_rate": jnp.float32(0.1), "l2": jnp.float32(0.1), "dropout_rate": jnp.float32(0.5)}
-    new_model, new_opt, _ = clicks.train_epoch(model, opt, batches, jax.random.key(1), hparams, sets)
-    for a, b in zip(jax.tree.leaves((model, opt)), jax.tree.leaves((new_model, new_opt)), strict=True):
+def test_a_padded_step_changes_nothing(tiny_data) -> None:
+    trainer = ClickTrainer(tiny_data, replace(BONUS_BATCHNORM, **TINY, learning_rate=0.1, dropout_rate=0.5, l2=0.1))
+    run = trainer.start()
+    batches = clicks.epoch_batches(tiny_data.n_train, TINY["batch_size"], (0, 1), tiny_data.X_train, tiny_data.y_train)
+    batches = {**batches, "w": np.zeros_like(batches["w"])}  # every step all padding
+    args = (run.params, run.opt_state, batches, jax.random.key(1), trainer._hparams, trainer._eval_sets)
+    new_model, new_opt, _ = clicks.train_epoch(*args)
+    for a, b in zip(jax.tree.leaves((run.params, run.opt_state)), jax.tree.leaves((new_model, new_opt)), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_jit_and_no_jit_epochs_agree(tiny_data) -> None:
-    trainer = ClickTrainer(tiny_data, replace(BONUS_BATCHNORM, widths=(8, 4), batch_size=64, dropout_rate=0.2))
+    # Two minibatches (Adam state carried from one to the next, the second half padding) with
+    # batch norm and dropout: every path of the epoch, on shapes small enough to run op by op.
+    trainer = ClickTrainer(tiny_data, replace(BONUS_BATCHNORM, **TINY, dropout_rate=0.2))
     run = trainer.start()
-    batches = clicks.epoch_batches(tiny_data.n_train, 64, (0, 1), tiny_data.X_train, tiny_data.y_train)
+    batches = clicks.epoch_batches(tiny_data.n_train, TINY["batch_size"], (0, 1), tiny_data.X_train, tiny_data.y_train)
+    assert batches["w"].sum(axis=1).tolist() == [32, 16]
     args = (run.params, run.opt_state, batches, jax.random.key(4), trainer._hparams, trainer._eval_sets)
     jitted = clicks.train_epoch(*args)
     with jax.disable_jit():
@@ -234,12 +253,12 @@ def test_jit_and_no_jit_epochs_agree(tiny_data) -> None:
 
 
 def test_training_reduces_the_loss(tiny_data) -> None:
-    run = fit_click(tiny_data, replace(AFTER, epochs=8, patience=None))
+    run = fit_click(tiny_data, replace(AFTER, **TINY, epochs=8, patience=None))
     assert run.history[-1].train_loss < run.history[0].train_loss < 0.75
 
 
 def test_early_stopping_restores_the_best_epoch(tiny_data) -> None:
-    config = replace(BEFORE, widths=(64, 64), epochs=60, patience=3)
+    config = replace(BEFORE, **TINY, epochs=60, patience=3)
     run = fit_click(tiny_data, config)
     assert run.stop_reason == EARLY_STOPPED
     assert run.epochs_done == run.best_epoch + 3 < 60
@@ -251,7 +270,7 @@ def test_early_stopping_restores_the_best_epoch(tiny_data) -> None:
 
 
 def test_training_in_chunks_gives_the_same_run_as_training_in_one_go(tiny_data) -> None:
-    trainer = ClickTrainer(tiny_data, replace(AFTER, epochs=5, patience=None))
+    trainer = ClickTrainer(tiny_data, replace(AFTER, **TINY, epochs=5, patience=None))
     start = trainer.start()
     chunked = trainer.advance(trainer.advance(start, 2), 3)
     whole = trainer.advance(start, 5)
@@ -261,7 +280,7 @@ def test_training_in_chunks_gives_the_same_run_as_training_in_one_go(tiny_data) 
 
 
 def test_experiment_results_reports_the_seeds_three_targets(tiny_data) -> None:
-    results = experiment_results(fit_click(tiny_data, replace(AFTER, epochs=2)), tiny_data)
+    results = experiment_results(fit_click(tiny_data, replace(AFTER, **TINY, epochs=2)), tiny_data)
     for key in ("train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds"):
         assert np.isfinite(results[key])
     assert results["val_accuracy_at_least_80"] == (results["val_accuracy"] >= 0.80)
