@@ -107,3 +107,16 @@ def genre_counts(ratings: Ratings, items: Sequence[int] | np.ndarray) -> dict[st
 def overlap(a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray) -> int:
     """Number of items two lists share (order ignored)."""
     return len(set(np.asarray(a).tolist()) & set(np.asarray(b).tolist()))
+
+
+def prior_l2(params: MFParams, rating_mse: float) -> float:
+    """The L2 a Bayesian would pick for a new user: rating noise over the spread of known users.
+
+    Ridge regression is the most probable (p, b) when ratings carry Gaussian noise of variance
+    ``rating_mse`` and a user's features are a priori Gaussian with the variance the trained
+    users' features show: then ``l2 = noise variance / feature variance``. A model whose users
+    differ little relative to the noise needs much evidence before it believes a newcomer is
+    unusual — the cold-start problem in one number.
+    """
+    spread = float(np.mean(np.square(np.asarray(params.user_factors, np.float64))))
+    return float(rating_mse) / spread if spread > 0 else float("inf")

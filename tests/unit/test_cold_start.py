@@ -62,3 +62,8 @@ def test_items_to_rate_are_popular_distinct_and_span_several_genres():
     assert len({ratings.genres_of(int(i))[0] for i in chosen}) >= 6
     assert np.all(np.diff(counts[chosen]) <= 0)  # most rated first
     assert counts[chosen].min() >= np.sort(counts)[-120]  # all among the 120 most rated of 500
+
+
+def test_prior_l2_is_noise_variance_over_the_trained_users_feature_variance():
+    params = planted_params()._replace(user_factors=np.full((5, 4), 0.5, np.float32))
+    assert cold_start.prior_l2(params, rating_mse=0.75) == pytest.approx(3.0)
