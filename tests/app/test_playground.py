@@ -1,0 +1,90 @@
+"""The Playground in AppTest: one button trains four models on one split; odd data gets messages."""
+
+import io
+import math
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from recsys_core.data import load_ratings
+from tests.app.conftest import APP, TIMEOUT_S, chart_specs, open_page
+
+PAGE = "app_pages/playground.py"
+MODELS = ["guess the mean", "bias only (item + user)", "biased MF", "neural"]
+NUMBERS = ["RMSE (stars)", "MAE (stars)", "Accuracy ±0.5 (%)", "Precision@5", "Recall@5", "NDCG@5", "Coverage (%)",
+           "Training (s)"]
+
+
+def trained(at: AppTest) -> AppTest:
+    at.button(key="pg_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def results(at: AppTest):
+    return at.dataframe[0].value
+
+
+def test_the_page_names_its_data_source_and_waits_for_the_button():
+    at = open_page(PAGE)
+    assert any("chosen in the sidebar" in c.value and "Your data" in c.value for c in at.caption)
+    assert any("Train and compare" in i.value for i in at.info)
+    assert len(at.dataframe) == 0
+
+
+def test_train_and_compare_fills_the_table_with_four_models_and_finite_numbers():
+    at = trained(open_page(PAGE))
+    table = results(at)
+    assert list(table["Model"]) == MODELS
+    assert np.isfinite(table[NUMBERS].to_numpy(float)).all()
+    assert table["RMSE (stars)"].iloc[1] < table["RMSE (stars)"].iloc[0]  # biases beat guessing the mean
+    bars, curves = chart_specs(at)
+    assert [t["name"] for t in curves["data"]] == MODELS
+    assert "RMSE" in bars["layout"]["yaxis"]["title"]["text"]
+
+
+def test_the_chart_metric_switches_without_retraining_and_new_settings_ask_for_a_new_run():
+    at = trained(open_page(PAGE))
+    seconds = list(results(at)["Training (s)"])
+    at.selectbox(key="pg_metric").set_value("NDCG@5").run()
+    assert "NDCG@5" in chart_specs(at)[0]["layout"]["yaxis"]["title"]["text"]
+    assert list(results(at)["Training (s)"]) == seconds  # the same run, shown again
+    at.slider(key="pg_k").set_value(4).run()
+    assert len(at.dataframe) == 0
+    assert any("other settings" in i.value for i in at.info)
+
+
+def test_a_diverging_learning_rate_empties_only_the_mf_row_and_says_why():
+    at = trained(open_page(PAGE, query={"pg_lr": "5.0"}))
+    assert any("biased MF" in e.value and "diverged" in e.value for e in at.error)
+    table = results(at).set_index("Model")
+    assert math.isnan(table.loc["biased MF", "RMSE (stars)"])
+    assert math.isfinite(table.loc["neural", "RMSE (stars)"])
+
+
+def open_with_file(n_users: int, n_items: int, n_ratings: int) -> AppTest:
+    """The page on a learner's uploaded file of the given size (as the 'Your data' page stores it)."""
+    rng = np.random.default_rng(0)
+    cells = rng.choice(n_users * n_items, n_ratings, replace=False)
+    text = "user,item,rating\n" + "".join(f"{c // n_items},{c % n_items},{rng.integers(1, 6)}\n" for c in cells)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.session_state["uploaded"] = load_ratings(io.StringIO(text), name="tiny.csv")
+    at.session_state["uploaded_key"], at.session_state["uploaded_name"] = "uploaded:tiny", "tiny.csv"
+    at.query_params["data"] = "uploaded"
+    at.run()
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def test_a_file_too_small_to_compare_gets_a_clear_message():
+    at = open_with_file(n_users=30, n_items=8, n_ratings=40)
+    assert not at.exception
+    assert any("needs at least 50 ratings" in w.value for w in at.warning)
+
+
+def test_a_small_file_of_30_users_is_compared_with_a_warning_about_noise():
+    at = open_with_file(n_users=30, n_items=20, n_ratings=200)
+    assert any("noisy" in i.value for i in at.info)
+    table = results(trained(at))
+    assert list(table["Model"]) == MODELS
+    assert np.isfinite(table["RMSE (stars)"].to_numpy(float)).all()
