@@ -1,0 +1,93 @@
+"""The cold-start page in AppTest: rate items, get folded into the model, see your genres pulled up."""
+
+import io
+
+import numpy as np
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from recsys_core.data import load_ratings, synthetic
+from tests.app.conftest import APP, TIMEOUT_S, metric_value, open_page
+
+PAGE = "app_pages/rate_items.py"
+
+
+def star_widgets(at) -> dict[int, str]:
+    """Item index -> key of its star widget (keys end in the item's index)."""
+    return {int(w.key.rsplit(":", 1)[1]): w.key for w in at.feedback}
+
+
+def top10(at, which: int = 0) -> pd.DataFrame:
+    """Your list (0) or a newcomer's (1), as the page's tables show them."""
+    return at.table[which].value
+
+
+def test_the_page_shows_twelve_items_and_with_no_ratings_you_get_the_newcomer_list():
+    at = open_page(PAGE)
+    assert len(at.feedback) == 12
+    assert metric_value(at, "Items you rated") == "0 of 12"
+    assert metric_value(at, "Your taste vector length") == "0.00"
+    assert list(top10(at, 0)["title"]) == list(top10(at, 1)["title"])
+    assert metric_value(at, "Shared with a newcomer's top 10") == "10 of 10"
+
+
+def test_rating_items_changes_the_recommendations_and_the_learned_vector():
+    at = open_page(PAGE)
+    before = list(top10(at)["title"])
+    keys = list(star_widgets(at).values())
+    at.feedback(key=keys[0]).set_value(4).run()  # five stars
+    at.feedback(key=keys[1]).set_value(0).run()  # one star
+    assert not at.exception
+    assert metric_value(at, "Items you rated") == "2 of 12"
+    assert metric_value(at, "Your taste vector length") != "0.00"
+    assert list(top10(at)["title"]) != before
+    at.button(key="ri_clear").click().run()
+    assert metric_value(at, "Items you rated") == "0 of 12"
+    assert list(top10(at)["title"]) == before
+
+
+def test_five_stars_on_one_genre_pulls_that_genre_up_in_the_top_10():
+    at = open_page(PAGE, query={"ratings": "50000"})
+    ratings = synthetic(n_ratings=50_000, seed=0)  # the sidebar's data, to know each item's genres
+    genre = "Horror"
+    newcomer_count = sum(genre in g for g in top10(at, 1)["genres"])
+    for item, key in star_widgets(at).items():
+        at.feedback(key=key).set_value(4 if genre in ratings.genres_of(item) else 0)
+    at.run()
+    assert not at.exception
+    mine = sum(genre in g for g in top10(at, 0)["genres"])
+    print(f"{genre} titles in the top 10: newcomer {newcomer_count}, after rating {mine}")
+    assert mine >= newcomer_count + 4
+    genre_table = at.dataframe[0].value.set_index("genre")
+    assert genre_table.loc[genre, "in your top 10"] == mine
+    assert genre_table.loc[genre, "your mean stars"] == 5.0
+
+
+def open_with_file(n_users: int, n_items: int, n_ratings: int) -> AppTest:
+    """The page on a learner's uploaded file of the given size (as the 'Your data' page stores it)."""
+    rng = np.random.default_rng(0)
+    cells = rng.choice(n_users * n_items, n_ratings, replace=False)
+    text = "user,item,rating\n" + "".join(f"{c // n_items},{c % n_items},{rng.integers(1, 6)}\n" for c in cells)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.session_state["uploaded"] = load_ratings(io.StringIO(text), name="tiny.csv")
+    at.session_state["uploaded_key"], at.session_state["uploaded_name"] = "uploaded:tiny", "tiny.csv"
+    at.query_params["data"] = "uploaded"
+    at.run()
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def test_a_tiny_file_gets_a_clear_message_instead_of_a_traceback():
+    at = open_with_file(n_users=30, n_items=8, n_ratings=40)
+    assert not at.exception
+    assert any("needs at least 50 ratings" in w.value for w in at.warning)
+
+
+def test_a_small_file_without_genres_still_folds_you_in():
+    at = open_with_file(n_users=30, n_items=40, n_ratings=300)
+    assert not at.exception
+    key = next(iter(star_widgets(at).values()))
+    at.feedback(key=key).set_value(4).run()
+    assert not at.exception
+    assert metric_value(at, "Items you rated") == "1 of 12"
+    assert not any("genres match" in h.value for h in at.subheader)
