@@ -21,6 +21,8 @@ pages = {
     ],
     "Lab": [
         st.Page("app_pages/your_data.py", title="Your data", icon=":material/upload_file:", url_path="your_data"),
+        st.Page("app_pages/playground.py", title="Playground: compare models", icon=":material/compare_arrows:", url_path="playground"),
+        st.Page("app_pages/rate_items.py", title="Rate items yourself", icon=":material/star:", url_path="rate_items"),
         st.Page("app_pages/progress.py", title="Progress and quiz scores", icon=":material/insights:",
                 url_path="progress"),
     ],

@@ -9,6 +9,8 @@ PAGES = [
     "app_pages/engagement.py",
     "app_pages/overfitting.py",
     "app_pages/your_data.py",
+    "app_pages/playground.py",
+    "app_pages/rate_items.py",
     "app_pages/progress.py",
 ]
 
