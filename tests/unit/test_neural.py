@@ -52,8 +52,8 @@ def test_loss_falls_every_epoch_and_held_out_accuracy_rises_with_the_defaults():
 @pytest.mark.parametrize("scorer", ["mlp", "dot"])
 def test_gradients_match_central_finite_differences_in_float64(tiny, scorer):
     train, _ = tiny
+    params = neural.init_neural(jax.random.PRNGKey(0), train.n_users, train.n_items, 4, 8, scorer, 3.5)
     with jax.enable_x64(True):
-        params = neural.init_neural(jax.random.PRNGKey(0), train.n_users, train.n_items, 4, 5, scorer, 3.5)
         params = jax.tree_util.tree_map(lambda x: x.astype(jnp.float64), params)
         # Non-zero biases so their gradients are not trivially symmetric.
         params = params._replace(item_bias=0.1 * jnp.arange(train.n_items, dtype=jnp.float64) / train.n_items)
@@ -62,29 +62,35 @@ def test_gradients_match_central_finite_differences_in_float64(tiny, scorer):
         l2, n = jnp.float64(3.0), jnp.float64(len(train))
 
         flat, unravel = ravel_pytree(params)
+        eps = 1e-6
 
-        @jax.jit
         def loss(flat_params):
             return neural.neural_loss(unravel(flat_params), batch, l2, n)
 
-        flat_grad = jax.grad(loss)(flat)
+        @jax.jit  # one compiled program for the gradient and every finite difference
+        def gradient_and_differences(flat_params, steps):
+            numeric = (jax.vmap(loss)(flat_params + steps) - jax.vmap(loss)(flat_params - steps)) / (2 * eps)
+            return jax.grad(loss)(flat_params), numeric
+
         rng = np.random.default_rng(0)
         coords = rng.choice(flat.shape[0] - 1, size=40, replace=False) + 1  # index 0 is the fixed mean
-        eps = 1e-6
-        for c in coords:
-            step = jnp.zeros_like(flat).at[c].set(eps)
-            numeric = (loss(flat + step) - loss(flat - step)) / (2 * eps)
-            np.testing.assert_allclose(float(flat_grad[c]), float(numeric), rtol=1e-5, atol=1e-8)
+        steps = np.zeros((len(coords), flat.shape[0]))
+        steps[np.arange(len(coords)), coords] = eps
+        flat_grad, numeric = gradient_and_differences(flat, jnp.asarray(steps))
+        np.testing.assert_allclose(np.asarray(flat_grad)[coords], np.asarray(numeric), rtol=1e-5, atol=1e-8)
 
 
-def test_jitted_and_unjitted_epoch_agree(tiny):
-    train, _ = tiny
-    params = neural.init_neural(jax.random.PRNGKey(1), train.n_users, train.n_items, 4, 8, "mlp", 3.5)
+def test_jitted_and_unjitted_epoch_agree():
+    # 8 users and 8 items with 4-d embeddings and 8 hidden units, so most parameters share a
+    # shape: eager dispatch compiles every operation once per shape, and that is what is slow.
+    # Two scan steps (carrying Adam state from one to the next) of 8 ratings each; what matters
+    # is that the same program runs, not its size.
+    params = neural.init_neural(jax.random.PRNGKey(1), 8, 8, 4, 8, "mlp", 3.5)
     state = neural.adam_init(params)
-    # Two scan steps (carrying Adam state from one to the next) of a few ratings: eager
-    # dispatch is slow, and what matters is that the same program runs, not its size.
-    batches = neural.make_batches(train.users[:16], train.items[:16], train.ratings[:16], 8)
-    hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(2.0), jnp.float32(len(train)))
+    rng = np.random.default_rng(1)
+    users, items = rng.integers(8, size=16), rng.integers(8, size=16)
+    batches = neural.make_batches(users, items, rng.integers(1, 6, size=16).astype(np.float32), 8)
+    hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(2.0), jnp.float32(16))
     jitted = neural.train_epoch(params, state, batches, hyper)
     with jax.disable_jit():
         eager = neural._train_epoch(params, state, batches, hyper)
@@ -113,10 +119,11 @@ def test_splits_differing_by_a_few_ratings_share_one_compiled_epoch(tiny):
 
 def test_padding_steps_leave_parameters_and_adam_state_untouched(tiny):
     train, _ = tiny
-    params = neural.init_neural(jax.random.PRNGKey(2), train.n_users, train.n_items, 4, 8)
+    params = neural.init_neural(jax.random.PRNGKey(2), train.n_users, train.n_items, TINY["embedding_dim"], TINY["hidden"])
     state = neural.adam_init(params)
-    batch = neural.make_batches(train.users[:10], train.items[:10], train.ratings[:10], 16)
-    empty = jax.tree_util.tree_map(lambda x: x[None] * 0, jax.tree_util.tree_map(lambda x: x[0], batch))
+    # The shape of a TINY training epoch (compiled once for every small test), all padding.
+    batches = neural.make_batches(train.users, train.items, train.ratings, TINY["batch_size"])
+    empty = batches._replace(weight=jnp.zeros_like(batches.weight))
     hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(1.0), jnp.float32(10))
     new_params, new_state, _ = neural.train_epoch(params, state, empty, hyper)
     for a, b in zip(jax.tree_util.tree_leaves((params, state)), jax.tree_util.tree_leaves((new_params, new_state)), strict=True):
