@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages import _ui as ui
 from recsys_core import cold_start, plots
+from recsys_core.data import Ratings
 from recsys_core.models import MFParams
 from recsys_core.recommend import popular_items, recommendation_table, top_k
 from recsys_core.train import MFConfig, fit_mf
@@ -45,9 +46,10 @@ per_user = ratings.n_ratings / ratings.n_users
 st.caption(f"Model: biased MF, rank {MODEL.k}, trained on all {ratings.n_ratings:,} ratings in {fit_seconds:.1f} s "
            "(once per data choice).")
 if per_user < 20:
+    more = ("With 50,000 ratings (sidebar) the pull of your taste is much clearer." if ratings.truth is not None
+            else "A file with more ratings per user would sharpen it.")
     st.info(f"The model learned from about {per_user:.0f} ratings per user, so its sense of taste is rough and "
-            "your ratings move the list only a little. With 50,000 ratings (sidebar) the pull of your taste is "
-            "much clearer.", icon=":material/info:")
+            f"your ratings move the list only a little. {more}", icon=":material/info:")
 
 c1, c2 = st.columns(2)
 n_items = c1.select_slider("Items to rate", (8, 12, 16, 24), value=12, key="ri_n", bind="query-params",
@@ -62,10 +64,11 @@ popularity = np.bincount(ratings.items, minlength=ratings.n_items)
 star_keys = {int(item): f"ri_star:{data_key}:{int(item)}" for item in candidates}
 
 
-def listing(items: np.ndarray, item_scores: np.ndarray) -> pd.DataFrame:
-    table = recommendation_table(ratings, items, item_scores).rename(columns={"score": "predicted stars"})
+def listing(data: Ratings, items: np.ndarray, item_scores: np.ndarray, with_genres: bool) -> pd.DataFrame:
+    """A top-10 table for `st.table` (which wraps long titles instead of cutting them)."""
+    table = recommendation_table(data, items, item_scores).rename(columns={"score": "predicted stars"})
     table["predicted stars"] = table["predicted stars"].map("{:.2f}".format)
-    return table.drop(columns="item").set_index("rank")
+    return table.drop(columns=["item"] if with_genres else ["item", "genres"]).set_index("rank")
 
 
 def clear_ratings() -> None:
@@ -79,7 +82,8 @@ columns = st.columns(4)
 for n, item in enumerate(candidates):
     with columns[n % 4].container(border=True, height="stretch"):
         st.markdown(f"**{ratings.title(int(item))}**")
-        st.caption(f"{', '.join(ratings.genres_of(int(item))) or 'no genre listed'} · rated by {popularity[item]:,} people")
+        genres = ", ".join(ratings.genres_of(int(item)))
+        st.caption(f"{genres + ' · ' if genres else ''}rated by {popularity[item]:,} people")
         st.feedback("stars", key=star_keys[int(item)])
 st.button("Clear my ratings", on_click=clear_ratings, icon=":material/restart_alt:", key="ri_clear")
 
@@ -113,10 +117,10 @@ st.subheader(f"3 · Your top {TOP_N}")
 left, right = st.columns(2)
 with left:
     st.markdown("**For you** (rated items left out)")
-    st.table(listing(yours, scores))
+    st.table(listing(ratings, yours, scores, has_genres))
 with right:
     st.markdown("**For a newcomer** (no ratings: the crowd's favourites)")
-    st.table(listing(newcomer, newcomer_scores))
+    st.table(listing(ratings, newcomer, newcomer_scores, has_genres))
 st.caption(f"Your list shares {cold_start.overlap(yours, newcomer)} of {TOP_N} items with a newcomer's and "
            f"{cold_start.overlap(yours, popular)} with the {TOP_N} most-rated items (popular is not the same as "
            "liked: the model ranks by predicted stars).")

@@ -35,7 +35,7 @@ MAX_RANKED_USERS = 2_000  # ranking metrics use at most this many users (a seede
 _USER_BLOCK = 128  # users scored per block; the neural scorer is compiled for this block size
 
 # Models in the order the table lists them.
-MEAN, BIAS, MF, NEURAL = "guess the mean", "bias only (item + user)", "biased MF", "neural"
+MEAN, BIAS, MF, NEURAL = "guess the mean", "biases only", "biased MF", "neural"
 
 # Bias-only baseline as in Koren (2010) and Surprise's BaselineOnly (ALS, its default
 # regularisation): alternate item and user bias updates, each a shrunken mean of residuals.

@@ -10,7 +10,7 @@ from recsys_core.data import load_ratings
 from tests.app.conftest import APP, TIMEOUT_S, chart_specs, open_page
 
 PAGE = "app_pages/playground.py"
-MODELS = ["guess the mean", "bias only (item + user)", "biased MF", "neural"]
+MODELS = ["guess the mean", "biases only", "biased MF", "neural"]
 NUMBERS = ["RMSE (stars)", "MAE (stars)", "Accuracy ±0.5 (%)", "Precision@5", "Recall@5", "NDCG@5", "Coverage (%)",
            "Training (s)"]
 

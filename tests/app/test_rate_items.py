@@ -91,3 +91,4 @@ def test_a_small_file_without_genres_still_folds_you_in():
     assert not at.exception
     assert metric_value(at, "Items you rated") == "1 of 12"
     assert not any("genres match" in h.value for h in at.subheader)
+    assert "genres" not in top10(at).columns
