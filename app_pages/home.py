@@ -17,6 +17,7 @@ st.markdown(
     "Take the lessons in order — each builds on the one before. Lessons 1-3 take about 12 minutes "
     "each; the experiment in lesson 4 takes about 20."
 )
+st.page_link(ui.LESSONS[0].page, label=f"Start with lesson 1: {ui.LESSONS[0].title}", icon=":material/play_circle:")
 
 cols = st.columns(2)
 for n, lesson in enumerate(ui.LESSONS):
@@ -43,5 +44,13 @@ st.markdown(
     "- why personalised recommendations earn more clicks than showing everyone the popular items;\n"
     "- how dropout, early stopping and a smaller model fix overfitting."
 )
+st.subheader("After the lessons: the Lab")
+lab = st.columns(3)
+lab[0].page_link("app_pages/your_data.py", label="Your data — upload MovieLens or any ratings CSV",
+                 icon=":material/upload_file:")
+lab[1].page_link("app_pages/playground.py", label="Playground — compare four models on one split",
+                 icon=":material/compare_arrows:")
+lab[2].page_link("app_pages/rate_items.py", label="Rate items yourself — the cold-start problem",
+                 icon=":material/star:")
 st.caption("Teachers: every setting lives in the page address. Set up a lesson, copy the URL, and "
            "your class opens exactly the same data, seed and hyperparameters.")
