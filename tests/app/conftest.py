@@ -62,3 +62,23 @@ def badges(at: AppTest) -> list[str]:
     """Badge labels as 'color: text' (st.badge reaches AppTest as `:red-badge[...]` markdown)."""
     found = (re.fullmatch(r":(\w+)-badge\[(?::material/\w+: )?(.*)\]", m.value) for m in at.markdown)
     return [f"{m.group(1)}: {m.group(2)}" for m in found if m]
+
+
+def open_with_file(page: str, n_users: int, n_items: int, n_ratings: int) -> AppTest:
+    """A page on a learner's uploaded file of the given size (as the 'Your data' page stores it)."""
+    import io
+
+    import numpy as np
+
+    from recsys_core.data import load_ratings
+
+    rng = np.random.default_rng(0)
+    cells = rng.choice(n_users * n_items, n_ratings, replace=False)
+    text = "user,item,rating\n" + "".join(f"{c // n_items},{c % n_items},{rng.integers(1, 6)}\n" for c in cells)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.session_state["uploaded"] = load_ratings(io.StringIO(text), name="tiny.csv")
+    at.session_state["uploaded_key"], at.session_state["uploaded_name"] = "uploaded:tiny", "tiny.csv"
+    at.query_params["data"] = "uploaded"
+    at.run()
+    at.switch_page(page)
+    return at.run()

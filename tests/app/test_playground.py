@@ -1,13 +1,11 @@
 """The Playground in AppTest: one button trains four models on one split; odd data gets messages."""
 
-import io
 import math
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from recsys_core.data import load_ratings
-from tests.app.conftest import APP, TIMEOUT_S, chart_specs, open_page
+from tests.app.conftest import chart_specs, open_page, open_with_file
 
 PAGE = "app_pages/playground.py"
 MODELS = ["guess the mean", "biases only", "biased MF", "neural"]
@@ -62,28 +60,14 @@ def test_a_diverging_learning_rate_empties_only_the_mf_row_and_says_why():
     assert math.isfinite(table.loc["neural", "RMSE (stars)"])
 
 
-def open_with_file(n_users: int, n_items: int, n_ratings: int) -> AppTest:
-    """The page on a learner's uploaded file of the given size (as the 'Your data' page stores it)."""
-    rng = np.random.default_rng(0)
-    cells = rng.choice(n_users * n_items, n_ratings, replace=False)
-    text = "user,item,rating\n" + "".join(f"{c // n_items},{c % n_items},{rng.integers(1, 6)}\n" for c in cells)
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.session_state["uploaded"] = load_ratings(io.StringIO(text), name="tiny.csv")
-    at.session_state["uploaded_key"], at.session_state["uploaded_name"] = "uploaded:tiny", "tiny.csv"
-    at.query_params["data"] = "uploaded"
-    at.run()
-    at.switch_page(PAGE)
-    return at.run()
-
-
 def test_a_file_too_small_to_compare_gets_a_clear_message():
-    at = open_with_file(n_users=30, n_items=8, n_ratings=40)
+    at = open_with_file(PAGE, n_users=30, n_items=8, n_ratings=40)
     assert not at.exception
     assert any("needs at least 50 ratings" in w.value for w in at.warning)
 
 
 def test_a_small_file_of_30_users_is_compared_with_a_warning_about_noise():
-    at = open_with_file(n_users=30, n_items=20, n_ratings=200)
+    at = open_with_file(PAGE, n_users=30, n_items=20, n_ratings=200)
     assert any("noisy" in i.value for i in at.info)
     table = results(trained(at))
     assert list(table["Model"]) == MODELS

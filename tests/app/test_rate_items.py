@@ -1,13 +1,10 @@
 """The cold-start page in AppTest: rate items, get folded into the model, see your genres pulled up."""
 
-import io
 
-import numpy as np
 import pandas as pd
-from streamlit.testing.v1 import AppTest
 
-from recsys_core.data import load_ratings, synthetic
-from tests.app.conftest import APP, TIMEOUT_S, metric_value, open_page
+from recsys_core.data import synthetic
+from tests.app.conftest import metric_value, open_page, open_with_file
 
 PAGE = "app_pages/rate_items.py"
 
@@ -63,28 +60,14 @@ def test_five_stars_on_one_genre_pulls_that_genre_up_in_the_top_10():
     assert genre_table.loc[genre, "your mean stars"] == 5.0
 
 
-def open_with_file(n_users: int, n_items: int, n_ratings: int) -> AppTest:
-    """The page on a learner's uploaded file of the given size (as the 'Your data' page stores it)."""
-    rng = np.random.default_rng(0)
-    cells = rng.choice(n_users * n_items, n_ratings, replace=False)
-    text = "user,item,rating\n" + "".join(f"{c // n_items},{c % n_items},{rng.integers(1, 6)}\n" for c in cells)
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.session_state["uploaded"] = load_ratings(io.StringIO(text), name="tiny.csv")
-    at.session_state["uploaded_key"], at.session_state["uploaded_name"] = "uploaded:tiny", "tiny.csv"
-    at.query_params["data"] = "uploaded"
-    at.run()
-    at.switch_page(PAGE)
-    return at.run()
-
-
 def test_a_tiny_file_gets_a_clear_message_instead_of_a_traceback():
-    at = open_with_file(n_users=30, n_items=8, n_ratings=40)
+    at = open_with_file(PAGE, n_users=30, n_items=8, n_ratings=40)
     assert not at.exception
     assert any("needs at least 50 ratings" in w.value for w in at.warning)
 
 
 def test_a_small_file_without_genres_still_folds_you_in():
-    at = open_with_file(n_users=30, n_items=40, n_ratings=300)
+    at = open_with_file(PAGE, n_users=30, n_items=40, n_ratings=300)
     assert not at.exception
     key = next(iter(star_widgets(at).values()))
     at.feedback(key=key).set_value(4).run()
