@@ -147,7 +147,7 @@ def sidebar() -> None:
         with st.expander("How to use RecSys Lab"):
             st.markdown(
                 "1. Start with **Matrix factorization basics**.\n"
-                "2. Each lesson has five tabs: pipeline, training, prediction, quiz, key insight.\n"
+                "2. Each lesson walks the same steps as tabs: pipeline, training, prediction, quiz, key insight.\n"
                 "3. Move a slider: the model retrains and every number updates.\n"
                 "4. The page address holds your settings — copy it to share the exact run."
             )
