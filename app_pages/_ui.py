@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -223,15 +222,6 @@ def stage_table(stages: Sequence[dict[str, str]]) -> None:
     )
     # A static table wraps long cells; a dataframe would hide the examples off to the right.
     st.table(frame.set_index("Stage"))
-
-
-def fmt_vector(values: np.ndarray, shown: int = 4) -> str:
-    """A vector the way the seeds print it: [0.1, 0.3, ..., 0.05]."""
-    values = np.asarray(values, dtype=float).ravel()
-    if values.size <= shown + 1:
-        return "[" + ", ".join(f"{v:.2f}" for v in values) + "]"
-    head = ", ".join(f"{v:.2f}" for v in values[: shown - 1])
-    return f"[{head}, ..., {values[-1]:.2f}]"
 
 
 def layer(title: str, shape: str, explanation: str, body: Callable[[], None] | None = None) -> None:
