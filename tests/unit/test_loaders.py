@@ -334,7 +334,7 @@ def test_a_missing_file_is_a_format_error_not_a_crash(tmp_path):
 
 
 def test_the_ratings_limit_is_stated(tmp_path, monkeypatch):
-    monkeypatch.setattr("recsys_core.data.MAX_RATINGS", 3)
+    monkeypatch.setattr("recsys_core.data.loaders.MAX_RATINGS", 3)
     error = error_from(tmp_path, "r.csv", "1,1,4\n1,2,3\n2,1,3\n2,2,1\n")
     assert error.line == 4 and "limit is 3" in error.problem
     assert MAX_RATINGS == 2_000_000

@@ -1,0 +1,24 @@
+"""Data: the `Ratings` container, where ratings come from, and the views lessons draw of them.
+
+The bottom layer of `recsys_core`: numpy and pandas only, nothing here knows about models.
+"""
+
+from recsys_core.data.clicks import ClickData, click_dataset
+from recsys_core.data.loaders import MAX_FILE_BYTES, MAX_RATINGS, RatingsFormatError, load_ratings
+from recsys_core.data.matrix import (
+    FILL_CHOICES,
+    MAX_DENSE_CELLS,
+    describe,
+    fill_missing,
+    matrix_window,
+    rating_matrix,
+)
+from recsys_core.data.ratings import GENRES, PlantedTruth, Ratings
+from recsys_core.data.splits import holdout_split, kfold, kfold_indices, leave_last_out
+from recsys_core.data.synthetic import synthetic
+
+__all__ = [
+    "FILL_CHOICES", "GENRES", "MAX_DENSE_CELLS", "MAX_FILE_BYTES", "MAX_RATINGS", "ClickData", "PlantedTruth",
+    "Ratings", "RatingsFormatError", "click_dataset", "describe", "fill_missing", "holdout_split", "kfold",
+    "kfold_indices", "leave_last_out", "load_ratings", "matrix_window", "rating_matrix", "synthetic",
+]
