@@ -22,8 +22,11 @@ import pandas as pd
 import streamlit as st
 
 from recsys_core import data as rdata
-from recsys_core import plots, quiz, train
+from recsys_core import plots, quiz
 from recsys_core.data import Ratings
+from recsys_core.lessons.notes import observations
+from recsys_core.training import loop as train
+from recsys_core.training.device import device_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -154,7 +157,7 @@ def sidebar() -> None:
 
 @st.cache_resource
 def device() -> str:
-    return train.device_summary()
+    return device_summary()
 
 
 def dataset() -> tuple[str, Ratings]:
@@ -236,7 +239,7 @@ def layer(title: str, shape: str, explanation: str, body: Callable[[], None] | N
 # --- live training ----------------------------------------------------------------------------
 
 def _epoch_frame(run: train.TrainingRun, trainer: train.Trainer, metric_as_percent: bool) -> pd.DataFrame:
-    notes = train.observations(run.history, trainer.metric_higher_is_better)
+    notes = observations(run.history, trainer.metric_higher_is_better)
     scale = 100.0 if metric_as_percent else 1.0
     rows = []
     for record, note in zip(run.history, notes, strict=True):
@@ -312,7 +315,7 @@ def live_training(
             draw(run)
             drawn_at = time.monotonic()
         with training_slot():
-            run = trainer.advance(run, 1)
+            run = trainer.advance(run, max_epochs=1)
         state[run_key] = run
     draw(run)
     if lesson_id:

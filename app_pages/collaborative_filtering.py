@@ -6,10 +6,13 @@ import numpy as np
 import streamlit as st
 
 from app_pages import _ui as ui
-from recsys_core import cf, models, pipeline, plots
-from recsys_core import train as rtrain
+from recsys_core import plots
 from recsys_core.data import matrix_window
-from recsys_core.train import MFConfig, MFTrainer
+from recsys_core.lessons import collaborative_filtering as cf
+from recsys_core.lessons import stages as pipeline
+from recsys_core.models import mf as models
+from recsys_core.training import loop as rtrain
+from recsys_core.training.mf import MFConfig, fit_mf, mf_trainer
 
 LESSON = "collaborative_filtering"
 DEFAULTS = MFConfig(k=20, epochs=15)
@@ -23,7 +26,7 @@ def preprocessing_run(key: str, _train, _val, choice: str, config: MFConfig) -> 
 
 @st.cache_data(max_entries=12, show_spinner="Training both ranks on the same seed...")
 def rank_histories(key: str, _train, _val, configs: tuple[MFConfig, ...]) -> list[tuple[rtrain.EpochRecord, ...]]:
-    return [rtrain.fit_mf(_train, _val, c).history for c in configs]
+    return [fit_mf(_train, _val, c).history for c in configs]
 
 
 ui.lesson_header(LESSON)
@@ -43,7 +46,7 @@ with training_tab:  # first in the script: the other tabs show what this run lea
                           bind="query-params", help="Penalty on large features; holds back users with few ratings.")
     epochs = c4.slider("Epochs", 1, 100, DEFAULTS.epochs, key="cf_epochs", bind="query-params")
     config = replace(DEFAULTS, k=k, learning_rate=lr, l2=l2, epochs=epochs)
-    run = ui.live_training(lambda: MFTrainer(train_set, val_set, config), LESSON, (data_key, config), lesson_id=LESSON)
+    run = ui.live_training(lambda: mf_trainer(train_set, val_set, config, ui.LEARNING_RATES), LESSON, (data_key, config), lesson_id=LESSON)
     last = run.last
     m1, m2, m3 = st.columns(3)
     if last is not None and np.isfinite(last.val_metric):  # a diverged first epoch has nothing to show

@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
-from recsys_core import engagement as eg
-from recsys_core import engagement_lesson as el
-from recsys_core import neural, plots
-from recsys_core.neural import NeuralConfig, NeuralTrainer
+from recsys_core import plots
+from recsys_core.evaluation import engagement as eg
+from recsys_core.lessons import engagement as el
+from recsys_core.models import neural
+from recsys_core.training.neural import NeuralConfig, fit_neural, neural_trainer
 
 LESSON = "engagement"
 DEFAULTS = NeuralConfig()
@@ -71,12 +72,12 @@ with training_tab:  # first in the script: every other tab shows what this run l
     model_seed = c7.number_input("Model seed", 0, 9999, DEFAULTS.seed, key="eng_seed", bind="query-params")
     config = replace(DEFAULTS, embedding_dim=dim, hidden=hidden, scorer=scorer, learning_rate=lr, l2=l2, epochs=epochs,
                      seed=int(model_seed))
-    run = ui.live_training(lambda: NeuralTrainer(train_set, val_set, config), LESSON, (data_key, config),
+    run = ui.live_training(lambda: neural_trainer(train_set, val_set, config, ui.LEARNING_RATES), LESSON, (data_key, config),
                            metric_as_percent=True, lesson_id=LESSON)
-    st.caption(neural.ACCURACY_DEFINITION.replace(" (see `accuracy_ceiling`)", ""))
+    st.caption(el.ACCURACY_DEFINITION.replace(" (see `accuracy_ceiling`)", ""))
     params, last = run.params, run.last
     trained = last is not None and np.isfinite(last.train_loss)
-    ceiling, guess = neural.accuracy_ceiling(val_set), el.mean_guess_accuracy(train_set, val_set)
+    ceiling, guess = el.accuracy_ceiling(val_set), el.mean_guess_accuracy(train_set, val_set)
     m1, m2, m3, m4 = st.columns(4)
     if trained:
         m1.metric("Held-out accuracy", f"{last.val_metric:.1%}", delta=f"{(last.val_metric - guess) * 100:+.1f} points vs. "
@@ -123,7 +124,7 @@ with prediction_tab:
         user = st.selectbox("User", range(train_set.n_users), index=user, key="eng_user",
                             format_func=lambda u: f"User {train_set.user_ids[u]} ({counts[u]} training ratings)")
         seen = train_set.items[train_set.users == user]
-        trace = neural.neural_trace(params, user, TOP, seen)
+        trace = el.neural_trace(params, user, TOP, seen)
         ui.layer("Layer 1 — input user embedding", f"({dim},)", f"User {train_set.user_ids[user]}'s row of the user "
                  "embedding table: the numbers training tuned to describe their taste.",
                  lambda: st.plotly_chart(plots.vector_bars(trace["user_embedding"], f"User {train_set.user_ids[user]}",
@@ -236,7 +237,7 @@ def more_data() -> tuple[str, tuple[int, str]]:
     big = ui.synthetic_data(n, seed)
     big_train, big_val = ui.holdout(f"synthetic:{n}:{seed}", big)
     probe = replace(DEFAULTS, scorer=el.MORE_DATA["scorer"], learning_rate=el.MORE_DATA["learning_rate"], l2=el.MORE_DATA["l2"])
-    big_run = neural.fit_neural(big_train, big_val, probe)
+    big_run = fit_neural(big_train, big_val, probe)
     result = eg.simulate(big, eg.policy_scores(big_train, neural.all_scores(big_run.params), 0, include_highest_rated=True))
     ctr = result.set_index("policy")["ctr"]
     message = f"{n:,} ratings, dot scorer: trained model {ctr[eg.MODEL]:.1%} vs highest rated {ctr[eg.HIGHEST_RATED]:.1%}."
@@ -267,4 +268,4 @@ with insight_tab:
         mine = "Your last run diverged, so nothing was learned: lower the learning rate and train again."
     ui.key_insight(LESSON, mine)
 
-ui.show_code(neural._interaction, eg.click_probability, eg.simulate)
+ui.show_code(neural.interaction, eg.click_probability, eg.simulate)

@@ -6,10 +6,13 @@ import numpy as np
 import streamlit as st
 
 from app_pages import _ui as ui
-from recsys_core import models, pipeline, plots
-from recsys_core import train as rtrain
+from recsys_core import plots
 from recsys_core.data import matrix_window
-from recsys_core.train import MFConfig, MFTrainer
+from recsys_core.lessons import mf_basics as pipeline
+from recsys_core.lessons.stages import example_user
+from recsys_core.models import mf as models
+from recsys_core.training import loop as rtrain
+from recsys_core.training.mf import MFConfig, fit_mf, mf_trainer
 
 LESSON = "mf_basics"
 DEFAULTS = MFConfig()
@@ -43,7 +46,7 @@ with training_tab:
                                  help="Seeds the random initial factors and the batch order.")
     config = replace(DEFAULTS, k=k, learning_rate=lr, l2=l2, epochs=epochs, batch_size=batch_size,
                      optimizer=optimizer, seed=int(model_seed))
-    run = ui.live_training(lambda: MFTrainer(train_set, val_set, config), LESSON, (data_key, config), lesson_id=LESSON)
+    run = ui.live_training(lambda: mf_trainer(train_set, val_set, config, ui.LEARNING_RATES), LESSON, (data_key, config), lesson_id=LESSON)
 
     params = run.params
     last = run.last
@@ -72,9 +75,9 @@ with training_tab:
 with pipeline_tab:
     st.subheader("Pipeline trace")
     st.markdown("The lesson's five stages, computed from the data and the model in memory right now.")
-    init_params = MFTrainer(train_set, val_set, config).start().params
-    user = pipeline.example_user(train_set)
-    step = rtrain.gradient_step_trace(params, train_set, user, config.learning_rate, config.l2)
+    init_params = run.initial_params
+    user = example_user(train_set)
+    step = pipeline.gradient_step_trace(params, train_set, user, config.learning_rate, config.l2)
     train_loss = last.train_loss if last is not None else float("nan")
     ui.stage_table(pipeline.mf_basics_stages(train_set, init_params, params, train_loss, step, user))
     ui.data_summary(ratings)
@@ -101,7 +104,7 @@ with prediction_tab:
     st.subheader("Prediction trace")
     st.markdown("Pick a user and an item and follow the three layers of one prediction.")
     c1, c2 = st.columns(2)
-    user = c1.selectbox("User", range(train_set.n_users), index=pipeline.example_user(train_set),
+    user = c1.selectbox("User", range(train_set.n_users), index=example_user(train_set),
                         format_func=lambda u: f"User {train_set.user_ids[u]}", key="mf_user")
     rated = train_set.items[train_set.users == user]
     item_choices = list(rated) + [i for i in range(train_set.n_items) if i not in set(rated)]
@@ -141,7 +144,7 @@ with prediction_tab:
 
 
 def big_learning_rate() -> str:
-    probe = rtrain.fit_mf(train_set, val_set, replace(config, optimizer="sgd", learning_rate=5.0, epochs=10))
+    probe = fit_mf(train_set, val_set, replace(config, optimizer="sgd", learning_rate=5.0, epochs=10))
     if probe.stop_reason == rtrain.DIVERGED:
         return f"With learning rate 5.0 the run stopped after {probe.epochs_done} epoch(s): {probe.message}"
     return (f"With learning rate 5.0 the training loss went from {probe.history[0].train_loss:.3f} to "
@@ -149,8 +152,8 @@ def big_learning_rate() -> str:
 
 
 def rank_one_vs_yours() -> tuple[str, tuple[int, str]]:
-    small = rtrain.fit_mf(train_set, val_set, replace(config, k=1))
-    big = rtrain.fit_mf(train_set, val_set, replace(config, k=max(config.k, 10)))
+    small = fit_mf(train_set, val_set, replace(config, k=1))
+    big = fit_mf(train_set, val_set, replace(config, k=max(config.k, 10)))
     a, b = small.last.val_metric, big.last.val_metric
     answer = 0 if a < b - 0.002 else 1 if b < a - 0.002 else 2
     why = (f"Your run: rank 1 reached validation RMSE {a:.3f}, rank {max(config.k, 10)} reached {b:.3f}. "
@@ -178,4 +181,4 @@ with insight_tab:
         mine = "Your last run diverged, so nothing was learned: lower the learning rate and train again."
     ui.key_insight(LESSON, mine)
 
-ui.show_code(models.predict_mf, models.mf_loss, MFTrainer.advance)
+ui.show_code(models.predict_mf, models.mf_loss)

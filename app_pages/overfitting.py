@@ -5,10 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
-from recsys_core import clicks, plots
-from recsys_core import overfitting_lesson as ol
-from recsys_core import train as rtrain
-from recsys_core.clicks import AFTER, BEFORE, BONUS_BATCHNORM, ClickConfig, ClickTrainer
+from recsys_core import plots
+from recsys_core.data import ClickData, click_dataset
+from recsys_core.lessons import overfitting as ol
+from recsys_core.models import click_mlp
+from recsys_core.training import loop as rtrain
+from recsys_core.training.clicks import AFTER, BEFORE, BONUS_BATCHNORM, ClickConfig, click_trainer
 
 LESSON = "overfitting"
 WIDTHS = (8, 16, 32, 64, 128, 256)
@@ -19,8 +21,8 @@ START = ol.controls_of(BEFORE)  # the lesson opens on the overfitting model, as 
 
 
 @st.cache_data(max_entries=4, show_spinner="Building the click dataset...")
-def click_data(seed: int) -> clicks.ClickData:
-    return clicks.click_dataset(seed)
+def click_data(seed: int) -> ClickData:
+    return click_dataset(seed)
 
 
 @st.cache_data(max_entries=12, show_spinner="Training a reference run (a few seconds)...")
@@ -106,7 +108,7 @@ with training_tab:  # first in the script: every other tab shows what this run l
     for note in ol.settings_warnings(config):
         st.warning(note, icon=":material/warning:")
 
-    run = ui.live_training(lambda: ClickTrainer(data, config), LESSON, (data_seed, config), metric_as_percent=True,
+    run = ui.live_training(lambda: click_trainer(data, config, ui.LEARNING_RATES), LESSON, (data_seed, config), metric_as_percent=True,
                            lesson_id=LESSON)
     mine = ol.run_summary(run, data) if run is not None else {"history": [], "diverged": False}
     trained = "val_accuracy" in mine
@@ -175,7 +177,7 @@ with prediction_tab:
         example = st.selectbox("Validation impression", examples, key="of_example",
                                format_func=lambda e: f"#{e.row}: user {e.user} shown “{e.title}” — "
                                                      f"{'clicked' if e.clicked else 'not clicked'}")
-        steps = clicks.mlp_trace(run.params.params, run.params.bn_state, data.X_val[example.row],
+        steps = click_mlp.mlp_trace(run.params.params, run.params.bn_state, data.X_val[example.row],
                                  feature_names=data.feature_names, dropout_rate=config.dropout_rate)
         for step in steps:
             ui.layer(step["name"].capitalize(), str(tuple(int(n) for n in step["shape"])), step["note"],
@@ -242,4 +244,4 @@ with insight_tab:
         text = no_model
     ui.key_insight(LESSON, text)
 
-ui.show_code(clicks._dropout, clicks.mlp_forward, rtrain.update_best)
+ui.show_code(click_mlp.dropout, click_mlp.mlp_forward, rtrain.Trainer._one_epoch)

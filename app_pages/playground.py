@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
-from recsys_core import compare, plots
-from recsys_core.neural import NeuralConfig
-from recsys_core.train import MFConfig
+from recsys_core import plots
+from recsys_core.evaluation import compare
+from recsys_core.training.mf import MFConfig
+from recsys_core.training.neural import NeuralConfig
 
 MIN_RATINGS, MIN_HELD_OUT = 50, 10
 # Per-rating SGD at 0.03 decaying by 0.9 per epoch: on the synthetic catalogue it reached a lower

@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
-from recsys_core import cold_start, plots
+from recsys_core import plots
 from recsys_core.data import Ratings
-from recsys_core.models import MFParams
-from recsys_core.recommend import popular_items, recommendation_table, top_k
-from recsys_core.train import MFConfig, fit_mf
+from recsys_core.evaluation.ranking import popular_items, recommendation_table, top_k
+from recsys_core.lessons import cold_start
+from recsys_core.models.mf import MFParams
+from recsys_core.training.mf import MFConfig, fit_mf
 
 # The Playground's MF settings: on the synthetic catalogue they learn genre-shaped item features
 # in 20 quick epochs (lesson 1's slower learning rate leaves the features near their random start).

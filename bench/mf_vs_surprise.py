@@ -25,9 +25,10 @@ from jax import lax
 
 from recsys_core.data import Ratings, kfold_indices, synthetic
 from recsys_core.evaluate import EVAL_DEFAULTS, cross_validate
-from recsys_core.metrics import mae, rmse
-from recsys_core.models import mf_loss
-from recsys_core.train import MFConfig, MFHyper, MFTrainer, mf_epoch
+from recsys_core.evaluation.metrics import mae, rmse
+from recsys_core.models.mf import mf_loss
+from recsys_core.training.mf import MFConfig, MFProgram, mf_epoch
+from recsys_core.training.mf_rowwise import MFHyper
 
 
 def surprise_cv(ratings: Ratings, algo_factory, n_folds: int, seed: int) -> tuple[float, float, float]:
@@ -77,15 +78,15 @@ def seconds_per_call(fn, repeats: int) -> float:
 
 def epoch_timing(ratings: Ratings, repeats: int) -> tuple[float, float]:
     """Median seconds of one rank-64 epoch: row-wise engine vs dense-gradient reference."""
-    trainer = MFTrainer(ratings, None, MFConfig(k=64))
-    run = trainer.start()
-    users, items, values = trainer.epoch_batches(1)
+    program = MFProgram(ratings, None, MFConfig(k=64))
+    params, opt_state = program.init()
+    users, items, values = program.epoch_batches(1)
     hyper = MFHyper.of(0.005, 0.1)
-    ours = seconds_per_call(lambda: mf_epoch(run.params, run.opt_state, users, items, values, hyper), repeats)
+    ours = seconds_per_call(lambda: mf_epoch(params, opt_state, users, items, values, hyper), repeats)
     # The reference gathers real indices only: clamp the padding to a valid row with weight-free
     # cost (timing only; its numbers are not used).
     cu, ci = np.minimum(users, ratings.n_users - 1), np.minimum(items, ratings.n_items - 1)
-    dense = seconds_per_call(lambda: dense_grad_epoch(run.params, cu, ci, values, hyper), repeats)
+    dense = seconds_per_call(lambda: dense_grad_epoch(params, cu, ci, values, hyper), repeats)
     return ours, dense
 
 

@@ -29,7 +29,8 @@ import numpy as np
 
 from recsys_core import data as data_module
 from recsys_core.data import Ratings, synthetic
-from recsys_core.train import MFConfig, MFTrainer, fit_mf_folds
+from recsys_core.training.cross_validation import fit_mf_folds
+from recsys_core.training.mf import MFConfig, MFProgram, mf_trainer
 
 # The best biased-MF settings found on ML-100K-shaped synthetic data under Surprise's 5-fold
 # protocol (bench/README.md has the search): rank 20 with strong L2 on factors and biases, 8
@@ -102,9 +103,10 @@ def cross_validate(ratings: Ratings, config: MFConfig = EVAL_DEFAULTS, n_folds: 
     else:
         rmses, maes = [], []
         for train, test in folds:
-            trainer = MFTrainer(train, None, config)
-            run = trainer.advance(trainer.start(), config.epochs)
-            _, fold_rmse, fold_mae = trainer.score(run.params, test)
+            trainer = mf_trainer(train, None, config)
+            run = trainer.fit()
+            program: MFProgram = trainer.program
+            _, fold_rmse, fold_mae = program.score(run.params, test)
             rmses.append(fold_rmse)
             maes.append(fold_mae)
     return CrossValidation(

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from recsys_core.train import EpochRecord
+from recsys_core.training.loop import EpochRecord
 
 TRAIN_COLOR = "#4f46e5"
 VAL_COLOR = "#f97316"

@@ -70,7 +70,7 @@ def test_training_two_ranks_overlays_both_validation_curves():
     at.button(key="cf_compare").click().run()
     spec = chart(at, "same seed and settings")
     assert [t["name"] for t in spec["data"]] == ["A: rank 2", "B: rank 20"]
-    assert all(len(decode(t["y"])) == 5 for t in spec["data"])
+    assert all(len(decode(t["y"])) == 6 for t in spec["data"])  # epoch 0 (untrained) and 5 epochs
     assert spec["layout"]["yaxis"]["title"]["text"] == "validation RMSE (stars)"
     assert any("rank 2 →" in c.value and "rank 20 →" in c.value for c in at.caption)
 

@@ -18,7 +18,7 @@ def markdown_text(at) -> str:
 
 def test_the_lesson_trains_on_load_and_shows_stages_simulation_and_its_measured_findings():
     at = open_page(PAGE)
-    assert any("Finished 5 epochs" in s.value for s in at.success)
+    assert any("Finished all 5 epochs" in s.value for s in at.success)
     stages = at.table[0].value.reset_index()
     assert [s.split(". ", 1)[1] for s in stages["Stage"]] == [
         "User interaction data collection", "Data preprocessing", "Feature engineering", "Model training",
@@ -56,7 +56,7 @@ def test_url_parameters_set_the_controls_and_the_run():
     assert at.segmented_control(key="eng_scorer").value == "dot"
     assert at.select_slider(key="eng_hidden").disabled
     assert at.slider(key="eng_epochs").value == 3 and at.slider(key="eng_k").value == 10
-    assert any("Finished 3 epochs" in s.value for s in at.success)
+    assert any("Finished all 3 epochs" in s.value for s in at.success)
     assert "x 10 items" in json.dumps(chart(at, "Click-through rate")["layout"]["title"])
 
 

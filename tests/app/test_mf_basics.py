@@ -20,7 +20,7 @@ def test_the_lesson_trains_on_load_and_the_training_loss_falls():
     at = open_page(PAGE)
     assert any("Finished all 20 epochs" in s.value for s in at.success)
     losses = loss_curve(at)
-    assert len(losses) == 20
+    assert len(losses) == 21  # epoch 0 (untrained) and 20 epochs
     assert losses[-1] < 0.8 * losses[0]
     stages = at.table[0].value.reset_index()
     assert list(stages["Stage"]) == ["1. Input data", "2. Initialize factor matrices", "3. Matrix multiplication",
@@ -46,7 +46,7 @@ def test_url_parameters_set_the_controls_and_the_run():
     assert at.slider(key="mf_epochs").value == 6
     assert at.segmented_control(key="mf_opt").value == "adam"
     assert any("Finished all 6 epochs" in s.value for s in at.success)
-    assert len(loss_curve(at)) == 6
+    assert len(loss_curve(at)) == 7
 
 
 def test_quiz_marks_right_and_wrong_answers_and_keeps_the_score():

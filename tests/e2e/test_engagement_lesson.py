@@ -30,10 +30,10 @@ def test_training_redraws_the_chart_and_the_quiz_uses_the_learners_run(server, p
     wait_idle(page)
     page.get_by_role("tab", name=re.compile("Training trace")).click()
     page.locator("[data-testid='stPlotlyChart']:visible").first.wait_for()
-    expect(page.get_by_text("Finished 3 epochs")).to_be_visible()
+    expect(page.get_by_text("Finished all 3 epochs")).to_be_visible()
     page.get_by_role("button", name=re.compile("Train")).first.click()
     wait_idle(page)
-    expect(page.get_by_text("Finished 3 epochs")).to_be_visible()
+    expect(page.get_by_text("Finished all 3 epochs")).to_be_visible()
     assert page.locator("[data-testid='stPlotlyChart']:visible .scatterlayer .trace").count() >= 4
     page.get_by_role("tab", name=re.compile("Quiz")).click()
     page.get_by_text("C. It decreases steadily").click()

@@ -15,10 +15,10 @@ def test_loading_the_seeds_solution_trains_it_and_every_target_badge_passes(serv
     page.goto(f"{server}/overfitting?of_epochs=3")
     wait_idle(page)
     page.get_by_role("tab", name=re.compile("Training trace")).click()
-    expect(page.get_by_text("Trained all 3 epochs.")).to_be_visible()
+    expect(page.get_by_text(re.compile("Finished all 3 epochs"))).to_be_visible()
     page.get_by_role("button", name="Load the seed's solution").click()
     wait_idle(page)
-    expect(page.get_by_text(re.compile(r"Trained all 50 epochs|Early stopping: validation loss")).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Finished all 50 epochs|Early stopping: validation loss")).first).to_be_visible()
     expect(page.get_by_text("3 of 3 targets met")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Validation accuracy ≥ 80%: (8\d|9\d)\.\d%"))).to_be_visible()
     assert "of_dropout_rate=0.3" in page.url and "of_early_stopping=true" in page.url

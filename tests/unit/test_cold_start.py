@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from recsys_core import cold_start
 from recsys_core.data import synthetic
-from recsys_core.models import MFParams
-from recsys_core.recommend import top_k
+from recsys_core.evaluation.ranking import top_k
+from recsys_core.lessons import cold_start
+from recsys_core.models.mf import MFParams
 
 
 def planted_params(n_items: int = 60, k: int = 4, seed: int = 0) -> MFParams:

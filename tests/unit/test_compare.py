@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from recsys_core import compare
 from recsys_core.data import holdout_split, synthetic
-from recsys_core.neural import NeuralConfig
-from recsys_core.train import MFConfig
+from recsys_core.evaluation import compare
+from recsys_core.models.baselines import BIAS_REG_USERS
+from recsys_core.training.mf import MFConfig
+from recsys_core.training.neural import NeuralConfig
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def test_bias_baseline_beats_the_mean_and_its_biases_are_shrunken_means(split):
     # At the fixed point each user bias is its shrunken mean residual given the item biases.
     residual = train.ratings - train.global_mean - params.item_bias[train.items]
     expected = np.bincount(train.users, residual, train.n_users) / (np.bincount(train.users, minlength=train.n_users)
-                                                                    + compare.BIAS_REG_USERS)
+                                                                    + BIAS_REG_USERS)
     assert_allclose(params.user_bias, expected, atol=1e-5)
 
 

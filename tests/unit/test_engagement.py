@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_core import engagement as eg
-from recsys_core import neural
 from recsys_core.data import holdout_split, synthetic
+from recsys_core.evaluation import engagement as eg
+from recsys_core.models import neural
+from recsys_core.training import neural as training
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def test_trained_model_beats_most_popular_and_random_by_a_clear_margin_over_thre
     for seed in (0, 1, 2):
         ratings = synthetic(seed=seed)
         train, test = holdout_split(ratings, 0.2, seed)
-        run = neural.fit_neural(train, test, neural.NeuralConfig(epochs=10, seed=seed))
+        run = training.fit_neural(train, test, training.NeuralConfig(epochs=10, seed=seed))
         scores = eg.policy_scores(train, neural.all_scores(run.params), seed)
         table = eg.simulate(ratings, scores, eg.SimulationConfig(seed=seed)).set_index("policy")
         ctr = table["ctr"]
@@ -100,7 +101,7 @@ def test_ctr_vs_epochs_starts_untrained_and_adds_a_row_per_epoch_and_policy():
     # then runs an epoch in milliseconds, so sharing their shapes is cheaper than a tiny model.
     ratings = synthetic(seed=0)
     train, test = holdout_split(ratings, 0.2, 0)
-    config = neural.NeuralConfig(epochs=2)
+    config = training.NeuralConfig(epochs=2)
     table = eg.ctr_vs_epochs(train, test, ratings, config, epochs=2, sim_config=eg.SimulationConfig(n_sessions=50))
     assert list(table["epoch"].unique()) == [0, 1, 2]
     assert set(table["policy"]) == {eg.RANDOM, eg.POPULAR, eg.MODEL}

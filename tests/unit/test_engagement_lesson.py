@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys_core import engagement as eg
-from recsys_core import engagement_lesson as el
-from recsys_core import neural
 from recsys_core.data import holdout_split, synthetic
+from recsys_core.evaluation import engagement as eg
+from recsys_core.lessons import engagement as el
+from recsys_core.models import neural
+from recsys_core.training import neural as training
 
 
 def _table(ctr: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
@@ -20,7 +21,7 @@ def _table(ctr: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
 def test_six_stages_take_their_shapes_from_the_live_data_and_model():
     ratings = synthetic(n_users=40, n_items=30, n_ratings=400, seed=1)
     train, test = holdout_split(ratings, 0.2, 0)
-    run = neural.fit_neural(train, test, neural.NeuralConfig(embedding_dim=4, hidden=8, epochs=1, batch_size=64))
+    run = training.fit_neural(train, test, training.NeuralConfig(embedding_dim=4, hidden=8, epochs=1, batch_size=64))
     user = el.example_user(train)
     stages = el.engagement_stages(ratings, train, test, run.params, user, k=5)
     assert [s["stage"] for s in stages] == ["User interaction data collection", "Data preprocessing", "Feature engineering",
@@ -53,7 +54,7 @@ def default_run():
     """The page at its defaults: synthetic(), 80/20 split, NeuralConfig(), k = 5, 1000 sessions."""
     ratings = synthetic()
     train, test = holdout_split(ratings, 0.2, 0)
-    run = neural.fit_neural(train, test, neural.NeuralConfig())
+    run = training.fit_neural(train, test, training.NeuralConfig())
     scores = eg.policy_scores(train, neural.all_scores(run.params), 0, include_highest_rated=True)
     return ratings, train, test, run, scores, eg.simulate(ratings, scores, eg.SimulationConfig())
 
@@ -75,7 +76,7 @@ def test_at_the_defaults_offline_precision_favours_most_popular_while_clicks_fav
 
 def test_accuracy_stays_honestly_below_the_noise_ceiling_at_the_defaults(default_run):
     _, train, test, run, *_ = default_run
-    accuracy, ceiling = run.last.val_metric, neural.accuracy_ceiling(test)
+    accuracy, ceiling = run.last.val_metric, el.accuracy_ceiling(test)
     assert el.mean_guess_accuracy(train, test) < accuracy < ceiling < 0.6  # not the seed's 0.85
 
 
@@ -83,9 +84,9 @@ def test_with_50000_ratings_and_the_dot_scorer_the_model_beats_highest_rated():
     """The 'Try it' button's claim (measured: 35.8% vs 23.6%, intervals far apart)."""
     ratings = synthetic(n_ratings=el.MORE_DATA["ratings"])
     train, test = holdout_split(ratings, 0.2, 0)
-    config = neural.NeuralConfig(scorer=el.MORE_DATA["scorer"], learning_rate=el.MORE_DATA["learning_rate"],
+    config = training.NeuralConfig(scorer=el.MORE_DATA["scorer"], learning_rate=el.MORE_DATA["learning_rate"],
                                  l2=el.MORE_DATA["l2"])
-    run = neural.fit_neural(train, test, config)
+    run = training.fit_neural(train, test, config)
     table = eg.simulate(ratings, eg.policy_scores(train, neural.all_scores(run.params), 0, include_highest_rated=True))
     assert el.compare(table, eg.MODEL, eg.HIGHEST_RATED) == el.HIGHER
     assert "also beats the **highest-rated**" in el.engagement_findings(table, len(train), train.n_users)[2]

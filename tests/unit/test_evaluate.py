@@ -53,14 +53,14 @@ def test_cross_validation_uses_surprises_folds():
 
 def test_cross_validation_scores_match_fold_by_fold_training():
     from recsys_core.data import kfold
-    from recsys_core.train import MFConfig, MFTrainer
+    from recsys_core.training.mf import MFConfig, mf_trainer
 
     ratings = evaluate.load("synthetic:40x30x400:1")
     config = MFConfig(k=3, epochs=3, batch_size=32, learning_rate=0.05, lr_decay=0.8)
     result = evaluate.cross_validate(ratings, config, n_folds=3, seed=0)
     for fold, (train, test) in enumerate(kfold(ratings, 3, 0)):
-        trainer = MFTrainer(train, None, config)
-        _, rmse, mae = trainer.score(trainer.advance(trainer.start(), 3).params, test)
+        trainer = mf_trainer(train, None, config)
+        _, rmse, mae = trainer.program.score(trainer.fit().params, test)
         assert result.rmse_per_fold[fold] == pytest.approx(rmse, rel=1e-4)
         assert result.mae_per_fold[fold] == pytest.approx(mae, rel=1e-4)
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from recsys_core.metrics import (
+from recsys_core.evaluation.metrics import (
     auc,
     binary_accuracy,
     catalogue_coverage,

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.testing import assert_allclose
 
-from recsys_core.models import MFParams, init_mf, mf_loss, mf_scores, mf_trace, predict_mf
+from recsys_core.models.mf import MFParams, init_mf, mf_loss, mf_scores, mf_trace, predict_mf
 
 USERS = jnp.array([0, 1, 2, 2, 4], jnp.int32)
 ITEMS = jnp.array([1, 0, 3, 1, 2], jnp.int32)
@@ -13,13 +13,13 @@ RATINGS = jnp.array([4.0, 2.0, 5.0, 3.0, 1.0], jnp.float32)
 
 
 def _params() -> MFParams:
-    params = init_mf(jax.random.PRNGKey(0), n_users=5, n_items=4, k=3, global_mean=3.2, init_scale=0.5)
+    params = init_mf(0, n_users=5, n_items=4, k=3, global_mean=3.2, init_scale=0.5)
     biases = jax.random.normal(jax.random.PRNGKey(1), (9,)) * 0.3
     return params._replace(user_bias=biases[:5], item_bias=biases[5:])
 
 
 def test_init_gives_zero_biases_small_factors_and_the_requested_shapes():
-    params = init_mf(jax.random.PRNGKey(0), 7, 5, 4, global_mean=3.5, init_scale=0.1)
+    params = init_mf(0, 7, 5, 4, global_mean=3.5, init_scale=0.1)
     assert params.user_factors.shape == (7, 4) and params.item_factors.shape == (5, 4)
     assert float(params.global_mean) == 3.5
     assert not np.any(np.asarray(params.user_bias)) and not np.any(np.asarray(params.item_bias))

@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from recsys_core import neural
 from recsys_core.data import synthetic
-from recsys_core.train import COMPLETED, DIVERGED, EARLY_STOPPED
+from recsys_core.lessons.engagement import neural_trace
+from recsys_core.models import neural
+from recsys_core.training import neural as training
+from recsys_core.training.batching import weighted_batches
+from recsys_core.training.loop import COMPLETED, DIVERGED, EARLY_STOPPED
+from recsys_core.training.optimisers import adam_init
 
 
 def _split(ratings, test_fraction=0.2, seed=0):
@@ -37,12 +41,18 @@ def _tiny_batch(ratings, n=24):
     )
 
 
+def _batches(users, items, ratings, batch_size) -> neural.Batch:
+    grid = weighted_batches({"users": np.asarray(users, np.int32), "items": np.asarray(items, np.int32),
+                             "ratings": np.asarray(ratings, np.float32)}, batch_size)
+    return neural.Batch(*(jnp.asarray(grid[k]) for k in ("users", "items", "ratings", "weight")))
+
+
 def test_loss_falls_every_epoch_and_held_out_accuracy_rises_with_the_defaults():
     train, val = _split(synthetic())
-    run = neural.fit_neural(train, val, neural.NeuralConfig())
+    run = training.fit_neural(train, val, training.NeuralConfig())
     train_losses = [r.train_loss for r in run.history]
     val_losses = [r.val_loss for r in run.history]
-    assert len(run.history) == 5 and run.stop_reason == COMPLETED
+    assert len(run.history) == 6 and run.stop_reason == COMPLETED  # epoch 0 (untrained) and 5 epochs
     assert all(b < a for a, b in zip(train_losses, train_losses[1:], strict=False)), train_losses
     assert all(b < a for a, b in zip(val_losses, val_losses[1:], strict=False)), val_losses
     assert run.history[-1].val_metric > run.history[0].val_metric + 0.01
@@ -86,54 +96,48 @@ def test_jitted_and_unjitted_epoch_agree():
     # Two scan steps (carrying Adam state from one to the next) of 8 ratings each; what matters
     # is that the same program runs, not its size.
     params = neural.init_neural(jax.random.PRNGKey(1), 8, 8, 4, 8, "mlp", 3.5)
-    state = neural.adam_init(params)
+    state = adam_init(params)
     rng = np.random.default_rng(1)
     users, items = rng.integers(8, size=16), rng.integers(8, size=16)
-    batches = neural.make_batches(users, items, rng.integers(1, 6, size=16).astype(np.float32), 8)
-    hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(2.0), jnp.float32(16))
-    jitted = neural.train_epoch(params, state, batches, hyper)
+    batches = _batches(users, items, rng.integers(1, 6, size=16).astype(np.float32), 8)
+    hyper = training.Hyper(jnp.float32(0.01), jnp.float32(2.0), jnp.float32(16))
+    jitted = training.neural_epoch(params, state, batches, hyper)
     with jax.disable_jit():
-        eager = neural._train_epoch(params, state, batches, hyper)
+        eager = training.neural_epoch(params, state, batches, hyper)
     for a, b in zip(jax.tree_util.tree_leaves(jitted), jax.tree_util.tree_leaves(eager), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
 
 
 def test_changing_learning_rate_or_l2_does_not_recompile_the_epoch(tiny):
     train, val = tiny
-    base = neural.NeuralConfig(**TINY, epochs=1)
-    neural.fit_neural(train, val, base)
-    compiled = neural.train_epoch._cache_size()
+    base = training.NeuralConfig(**TINY, epochs=1)
+    training.fit_neural(train, val, base)
+    compiled = training.neural_epoch._cache_size()
     for lr, l2 in [(0.1, 0.0), (0.0001, 7.5), (0.02, 100.0)]:
-        neural.fit_neural(train, val, neural.NeuralConfig(**{**base.__dict__, "learning_rate": lr, "l2": l2}))
-    assert neural.train_epoch._cache_size() == compiled
+        training.fit_neural(train, val, training.NeuralConfig(**{**base.__dict__, "learning_rate": lr, "l2": l2}))
+    assert training.neural_epoch._cache_size() == compiled
 
 
 def test_splits_differing_by_a_few_ratings_share_one_compiled_epoch(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(**TINY, epochs=1)
-    neural.fit_neural(train, val, config)
-    compiled = neural.train_epoch._cache_size()
-    neural.fit_neural(train.subset(np.arange(len(train) - 3)), val, config)
-    assert neural.train_epoch._cache_size() == compiled
+    config = training.NeuralConfig(**TINY, epochs=1)
+    training.fit_neural(train, val, config)
+    compiled = training.neural_epoch._cache_size()
+    training.fit_neural(train.subset(np.arange(len(train) - 3)), val, config)
+    assert training.neural_epoch._cache_size() == compiled
 
 
 def test_padding_steps_leave_parameters_and_adam_state_untouched(tiny):
     train, _ = tiny
     params = neural.init_neural(jax.random.PRNGKey(2), train.n_users, train.n_items, TINY["embedding_dim"], TINY["hidden"])
-    state = neural.adam_init(params)
+    state = adam_init(params)
     # The shape of a TINY training epoch (compiled once for every small test), all padding.
-    batches = neural.make_batches(train.users, train.items, train.ratings, TINY["batch_size"])
+    batches = training.rating_batches(train, TINY["batch_size"])
     empty = batches._replace(weight=jnp.zeros_like(batches.weight))
-    hyper = neural.Hyper(jnp.float32(0.01), jnp.float32(1.0), jnp.float32(10))
-    new_params, new_state, _ = neural.train_epoch(params, state, empty, hyper)
+    hyper = training.Hyper(jnp.float32(0.01), jnp.float32(1.0), jnp.float32(10))
+    new_params, new_state = training.neural_epoch(params, state, empty, hyper)
     for a, b in zip(jax.tree_util.tree_leaves((params, state)), jax.tree_util.tree_leaves((new_params, new_state)), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-
-
-def test_bucketed_step_counts_cover_the_batches_with_at_most_a_third_padding():
-    for n in range(1, 300):
-        size = neural.bucket_steps(n)
-        assert n <= size and (n <= 2 or size <= 1.5 * n + 1), (n, size)
 
 
 @pytest.mark.parametrize("scorer", ["mlp", "dot"])
@@ -145,15 +149,15 @@ def test_all_scores_equals_pairwise_predictions(tiny, scorer):
     items = np.tile(np.arange(train.n_items), train.n_users)
     expected = neural.predict_neural(params, users, items).reshape(train.n_users, train.n_items)
     np.testing.assert_allclose(neural.all_scores(params), expected, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(neural.neural_scores(params, 7), expected[7], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(neural.neural_scores(params, 7)[1], expected[7], rtol=1e-5, atol=1e-5)
 
 
 def test_prediction_trace_shows_four_layers_and_recommends_only_unseen_items(tiny):
     train, _ = tiny
-    run = neural.fit_neural(train, None, neural.NeuralConfig(**TINY, epochs=2))
+    run = training.fit_neural(train, None, training.NeuralConfig(**TINY, epochs=2))
     user = int(train.users[0])
     seen = set(train.items[train.users == user].tolist())
-    trace = neural.neural_trace(run.params, user, k=5, seen=seen)
+    trace = neural_trace(run.params, user, k=5, seen=seen)
     assert trace["user_embedding"].shape == (4,)
     assert trace["item_embeddings"].shape == (train.n_items, 4)
     assert trace["similarity"].shape == trace["scores"].shape == (train.n_items,)
@@ -165,34 +169,34 @@ def test_prediction_trace_shows_four_layers_and_recommends_only_unseen_items(tin
 
 def test_a_huge_learning_rate_is_reported_as_divergence_with_the_fix(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(**TINY, epochs=20, learning_rate=50.0, l2=0.0)
-    run = neural.fit_neural(train, val, config)
+    config = training.NeuralConfig(**TINY, epochs=20, learning_rate=50.0, l2=0.0)
+    run = training.fit_neural(train, val, config)
     assert run.stop_reason == DIVERGED
     assert "learning rate" in run.message
 
 
 def test_early_stopping_restores_the_best_epoch(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(**TINY, epochs=50, learning_rate=0.03, l2=0.0, patience=2)
-    run = neural.fit_neural(train, val, config)
+    config = training.NeuralConfig(**TINY, epochs=50, learning_rate=0.03, l2=0.0, patience=2)
+    run = training.fit_neural(train, val, config)
     assert run.stop_reason == EARLY_STOPPED
     assert run.epochs_done == run.best_epoch + 2
     best = min(r.val_loss for r in run.history)
-    assert run.history[run.best_epoch - 1].val_loss == best
+    assert run.history[run.best_epoch].val_loss == best
 
 
 def test_advance_in_chunks_matches_one_call_and_does_not_mutate_its_input(tiny):
     train, val = tiny
-    config = neural.NeuralConfig(**TINY, epochs=4)
-    trainer = neural.NeuralTrainer(train, val, config)
+    config = training.NeuralConfig(**TINY, epochs=4)
+    trainer = training.neural_trainer(train, val, config)
     start = trainer.start()
-    half = trainer.advance(start, 2)
-    chunked = trainer.advance(half, 2)
-    whole = trainer.advance(start, 4)
+    half = trainer.advance(start, max_epochs=2)
+    chunked = trainer.advance(half, max_epochs=2)
+    whole = trainer.advance(start, max_epochs=4)
     assert start.epochs_done == 0 and half.epochs_done == 2
     assert [r.train_loss for r in chunked.history] == [r.train_loss for r in whole.history]
 
 
 def test_unknown_scorer_is_rejected_with_the_choices():
     with pytest.raises(ValueError, match="mlp"):
-        neural.NeuralConfig(scorer="cosine")
+        training.NeuralConfig(scorer="cosine")

@@ -10,15 +10,16 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from recsys_core import clicks
-from recsys_core import overfitting_lesson as ol
-from recsys_core.clicks import AFTER, BEFORE, BONUS_BATCHNORM, ClickConfig
-from recsys_core.train import DIVERGED
+from recsys_core.data import ClickData, click_dataset
+from recsys_core.lessons import overfitting as ol
+from recsys_core.models import click_mlp
+from recsys_core.training.clicks import AFTER, BEFORE, BONUS_BATCHNORM, ClickConfig, fit_click
+from recsys_core.training.loop import DIVERGED
 
 
 @pytest.fixture(scope="module")
-def tiny_data() -> clicks.ClickData:
-    return clicks.click_dataset(seed=7, n_train=160, n_val=96)
+def tiny_data() -> ClickData:
+    return click_dataset(seed=7, n_train=160, n_val=96)
 
 
 def _results(train: float, val: float, seconds: float = 3.0, epochs: int = 10) -> dict:
@@ -51,7 +52,7 @@ def test_lever_changes_name_exactly_what_the_seeds_solution_changed() -> None:
 
 def test_parameter_count_matches_the_initialised_network() -> None:
     for config in (BEFORE, AFTER, BONUS_BATCHNORM):
-        model = clicks.init_mlp(jax.random.key(0), 19, config.widths, config.norm)
+        model = click_mlp.init_mlp(jax.random.key(0), 19, config.widths, config.norm)
         assert ol.parameter_count(19, config) == sum(int(np.size(v)) for layer in model.params for v in layer.values())
 
 
@@ -85,9 +86,9 @@ def test_dropout_example_zeroes_about_the_rate_and_keeps_the_mean() -> None:
 
 def test_stages_and_summary_come_from_a_live_run(tiny_data) -> None:
     config = ClickConfig(widths=(8,), epochs=2, batch_size=32, patience=None)
-    run = clicks.fit_click(tiny_data, config)
+    run = fit_click(tiny_data, config)
     summary = ol.run_summary(run, tiny_data)
-    assert len(summary["history"]) == 2 and not summary["diverged"]
+    assert len(summary["history"]) == 3 and not summary["diverged"]  # epoch 0 and 2 epochs
     stages = ol.click_stages(tiny_data, config, run.params, summary)
     assert [s["stage"] for s in stages] == ["Click log (fixed dataset)", "Feature engineering", "Split and standardise",
                                            "Model", "Training", "Evaluation"]
@@ -98,7 +99,7 @@ def test_stages_and_summary_come_from_a_live_run(tiny_data) -> None:
 
 
 def test_a_diverged_run_has_no_results_to_judge(tiny_data) -> None:
-    run = clicks.fit_click(tiny_data, ClickConfig(widths=(8,), epochs=1, patience=None))
+    run = fit_click(tiny_data, ClickConfig(widths=(8,), epochs=1, patience=None))
     summary = ol.run_summary(replace(run, stop_reason=DIVERGED, message="Training diverged"), tiny_data)
     assert summary["diverged"] and "val_accuracy" not in summary
     assert "diverged" in ol.results_line("After", summary)

@@ -5,8 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from recsys_core import data, pipeline, plots
-from recsys_core.train import EpochRecord, MFConfig, MFTrainer, fit_mf, gradient_step_trace
+from recsys_core import data, plots
+from recsys_core.lessons import mf_basics as pipeline
+from recsys_core.lessons.mf_basics import gradient_step_trace
+from recsys_core.lessons.stages import example_user, vector_text
+from recsys_core.models.mf import score_matrix
+from recsys_core.training.loop import EpochRecord
+from recsys_core.training.mf import MFConfig, fit_mf, mf_trainer
 
 
 @pytest.fixture(scope="module")
@@ -15,13 +20,13 @@ def trained():
     train, val = data.holdout_split(ratings, seed=3)
     config = MFConfig(k=4, epochs=15, learning_rate=0.02)
     run = fit_mf(train, val, config)
-    init = MFTrainer(train, val, config).start().params
+    init = mf_trainer(train, val, config).start().params
     return ratings, train, config, run, init
 
 
 def test_the_five_stages_carry_live_shapes_and_numbers(trained):
     ratings, train, config, run, init = trained
-    user = pipeline.example_user(train)
+    user = example_user(train)
     step = gradient_step_trace(run.params, train, user, config.learning_rate, config.l2)
     stages = pipeline.mf_basics_stages(train, init, run.params, run.last.train_loss, step, user)
     assert [s["stage"] for s in stages] == ["Input data", "Initialize factor matrices", "Matrix multiplication",
@@ -35,9 +40,9 @@ def test_the_five_stages_carry_live_shapes_and_numbers(trained):
 
 def test_the_example_prediction_is_the_model_s_own_number(trained):
     _, train, config, run, init = trained
-    user = pipeline.example_user(train)
+    user = example_user(train)
     item = int(train.items[train.users == user][0])
-    expected = pipeline.all_predictions(run.params)[user, item]
+    expected = score_matrix(run.params)[user, item]
     step = gradient_step_trace(run.params, train, user, config.learning_rate, config.l2)
     stages = pipeline.mf_basics_stages(train, init, run.params, run.last.train_loss, step, user)
     assert f"{expected:.2f} (known:" in stages[2]["example"]
@@ -55,8 +60,8 @@ def test_planted_recovery_beats_the_untrained_model_and_is_none_without_truth(tr
 
 
 def test_vector_text_prints_long_vectors_like_the_lesson_documents():
-    assert pipeline.vector_text(np.array([0.1, 0.3, 0.2, 0.5, 0.05])) == "[0.10, 0.30, 0.20, ..., 0.05]"
-    assert pipeline.vector_text(np.array([1.0, 2.0])) == "[1.00, 2.00]"
+    assert vector_text(np.array([0.1, 0.3, 0.2, 0.5, 0.05])) == "[0.10, 0.30, 0.20, ..., 0.05]"
+    assert vector_text(np.array([1.0, 2.0])) == "[1.00, 2.00]"
 
 
 def test_training_curves_label_axes_with_units_and_leave_diverged_epochs_blank():

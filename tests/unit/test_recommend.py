@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recsys_core import recommend
 from recsys_core.data import synthetic
+from recsys_core.evaluation import ranking as recommend
 
 
 def _random_case(rng: np.random.Generator):

@@ -8,24 +8,13 @@ import numpy as np
 from numpy.testing import assert_allclose
 
 from recsys_core.data import Ratings
-from recsys_core.models import init_mf, mf_loss
-from recsys_core.train import (
-    COMPLETED,
-    DIVERGED,
-    EARLY_STOPPED,
-    MFConfig,
-    MFHyper,
-    MFTrainer,
-    compile_count,
-    fit_mf,
-    fit_mf_folds,
-    gradient_step_trace,
-    init_opt_state,
-    mf_adam_step,
-    mf_epoch,
-    mf_sgd_step,
-    predict_ratings,
-)
+from recsys_core.lessons.mf_basics import gradient_step_trace
+from recsys_core.models.mf import init_mf, mf_loss
+from recsys_core.models.tracing import compile_count
+from recsys_core.training.cross_validation import fit_mf_folds
+from recsys_core.training.loop import COMPLETED, DIVERGED, EARLY_STOPPED, Trainer
+from recsys_core.training.mf import MFConfig, MFProgram, fit_mf, mf_epoch, mf_trainer, predict_ratings
+from recsys_core.training.mf_rowwise import MFHyper, init_opt_state, lazy_adam_step, sgd_step
 
 
 def _ratings(users, items, values, n_users, n_items) -> Ratings:
@@ -53,13 +42,13 @@ TRAIN, VAL = planted()
 
 
 def test_row_wise_sgd_step_equals_a_step_down_jax_grad_of_the_batch_loss():
-    params = init_mf(jax.random.PRNGKey(3), 6, 5, 4, global_mean=3.0, init_scale=0.5)
+    params = init_mf(3, 6, 5, 4, global_mean=3.0, init_scale=0.5)
     params = params._replace(user_bias=jnp.linspace(-0.3, 0.3, 6), item_bias=jnp.linspace(0.2, -0.2, 5))
     users = jnp.array([0, 2, 2, 5, 1, 0], jnp.int32)  # users 0 and 2 twice: their steps must add up
     items = jnp.array([1, 1, 4, 0, 1, 3], jnp.int32)
     ratings = jnp.array([4.0, 3.0, 5.0, 1.0, 2.0, 4.0])
     lr, l2 = 0.01, 0.07
-    stepped = jax.jit(mf_sgd_step)(params, users, items, ratings, MFHyper.of(lr, l2))
+    stepped = jax.jit(sgd_step)(params, users, items, ratings, MFHyper.of(lr, l2))
     grads = jax.grad(lambda p: len(users) * mf_loss(p, users, items, ratings, l2))(params)
     expected = jax.tree.map(lambda w, g: w - lr * g, params, grads)
     for name in ("user_bias", "item_bias", "user_factors", "item_factors"):
@@ -68,11 +57,11 @@ def test_row_wise_sgd_step_equals_a_step_down_jax_grad_of_the_batch_loss():
 
 
 def test_padding_rows_with_an_out_of_range_index_change_nothing():
-    params = init_mf(jax.random.PRNGKey(0), 4, 3, 2, global_mean=3.0)
+    params = init_mf(0, 4, 3, 2, global_mean=3.0)
     hyper = MFHyper.of(0.1, 0.1)
     pad_users, pad_items = jnp.array([4, 4], jnp.int32), jnp.array([3, 3], jnp.int32)
-    stepped = jax.jit(mf_sgd_step)(params, pad_users, pad_items, jnp.array([5.0, 1.0]), hyper)
-    adam, state = jax.jit(mf_adam_step)(params, init_opt_state(params, "adam"), pad_users, pad_items, jnp.array([5.0, 1.0]), hyper)
+    stepped = jax.jit(sgd_step)(params, pad_users, pad_items, jnp.array([5.0, 1.0]), hyper)
+    adam, state = jax.jit(lazy_adam_step)(params, init_opt_state(params, "adam"), pad_users, pad_items, jnp.array([5.0, 1.0]), hyper)
     for a, b, c in zip(jax.tree.leaves(params), jax.tree.leaves(stepped), jax.tree.leaves(adam), strict=True):
         assert_allclose(np.asarray(b), np.asarray(a))
         assert_allclose(np.asarray(c), np.asarray(a))
@@ -80,8 +69,8 @@ def test_padding_rows_with_an_out_of_range_index_change_nothing():
 
 
 def test_lazy_adam_moves_only_the_rows_the_batch_touches():
-    params = init_mf(jax.random.PRNGKey(0), 5, 4, 3, global_mean=3.0)
-    new, state = jax.jit(mf_adam_step)(params, init_opt_state(params, "adam"), jnp.array([1, 3, 1], jnp.int32),
+    params = init_mf(0, 5, 4, 3, global_mean=3.0)
+    new, state = jax.jit(lazy_adam_step)(params, init_opt_state(params, "adam"), jnp.array([1, 3, 1], jnp.int32),
                               jnp.array([0, 0, 2], jnp.int32), jnp.array([5.0, 1.0, 4.0]), MFHyper.of(0.01, 0.02))
     moved = np.any(np.asarray(new.user_factors) != np.asarray(params.user_factors), axis=1)
     assert moved.tolist() == [False, True, False, True, False]
@@ -93,7 +82,7 @@ def test_lazy_adam_moves_only_the_rows_the_batch_touches():
 def test_training_loss_falls_epoch_after_epoch():
     run = fit_mf(TRAIN, VAL, MFConfig(k=3, epochs=8, batch_size=32, learning_rate=0.01, l2=0.01))
     losses = [r.train_loss for r in run.history]
-    assert run.stop_reason == COMPLETED and len(losses) == 8
+    assert run.stop_reason == COMPLETED and len(losses) == 9  # epoch 0 (untrained) and 8 epochs
     assert all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses
 
 
@@ -109,60 +98,60 @@ def test_adam_also_recovers_planted_data():
 
 
 def test_jitted_epoch_agrees_with_the_same_epoch_run_eagerly():
-    trainer = MFTrainer(TRAIN, None, MFConfig(k=3, batch_size=128))
-    run = trainer.start()
-    batches = tuple(b[:3] for b in trainer.epoch_batches(1))  # three batches keep the eager run short
+    program = MFProgram(TRAIN, None, MFConfig(k=3, batch_size=128))
+    params, opt_state = program.init()
+    batches = tuple(b[:3] for b in program.epoch_batches(1))  # three batches keep the eager run short
     hyper = MFHyper.of(0.02, 0.05)
-    jitted, _ = mf_epoch(run.params, run.opt_state, *batches, hyper)
+    jitted, _ = mf_epoch(params, opt_state, *batches, hyper)
     with jax.disable_jit():
-        eager, _ = mf_epoch(run.params, run.opt_state, *batches, hyper)
+        eager, _ = mf_epoch(params, opt_state, *batches, hyper)
     for a, b in zip(jax.tree.leaves(jitted), jax.tree.leaves(eager), strict=True):
         assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
 
 def test_changing_learning_rate_l2_and_bias_switch_does_not_recompile():
     shape = dict(k=5, batch_size=48, epochs=2)  # a shape no other test uses
-    before = compile_count()
+    before = compile_count("mf_epoch")
     for lr, l2, use_bias in [(0.01, 0.02, True), (0.03, 0.5, True), (0.002, 0.0, False), (0.05, 0.1, True)]:
         fit_mf(TRAIN, VAL, MFConfig(learning_rate=lr, l2=l2, use_bias=use_bias, lr_decay=0.9, **shape))
-    assert compile_count() - before == 1
+    assert compile_count("mf_epoch") - before == 1
 
 
 def test_a_slightly_smaller_split_shares_the_compiled_epoch():
     shape = dict(k=6, batch_size=40, epochs=1)
-    before = compile_count()
+    before = compile_count("mf_epoch")
     fit_mf(TRAIN, None, MFConfig(**shape))
     fit_mf(TRAIN.subset(np.arange(len(TRAIN) - 7)), None, MFConfig(**shape))
-    assert compile_count() - before == 1
+    assert compile_count("mf_epoch") - before == 1
 
 
 def test_padding_to_a_bigger_bucket_gives_the_same_losses():
     config = MFConfig(k=3, epochs=4, batch_size=32, learning_rate=0.02)
-    small = MFTrainer(TRAIN, VAL, config)
-    big = MFTrainer(TRAIN, VAL, config, min_batches=4 * small.n_batches)
+    small = MFProgram(TRAIN, VAL, config)
+    big = MFProgram(TRAIN, VAL, config, min_batches=4 * small.n_batches)
     assert big.n_batches > small.n_batches
-    a = small.advance(small.start(), 4)
-    b = big.advance(big.start(), 4)
+    a = Trainer(small, config.epochs).fit()
+    b = Trainer(big, config.epochs).fit()
     assert_allclose([r.val_loss for r in a.history], [r.val_loss for r in b.history], rtol=1e-6)
     assert_allclose(np.asarray(a.params.user_factors), np.asarray(b.params.user_factors), rtol=1e-6)
 
 
 def test_training_in_chunks_equals_training_straight_through():
     config = MFConfig(k=3, epochs=5, batch_size=32)
-    trainer = MFTrainer(TRAIN, VAL, config)
+    trainer = mf_trainer(TRAIN, VAL, config)
     run = trainer.start()
     for _ in range(3):
-        run = trainer.advance(run, 2)
+        run = trainer.advance(run, max_epochs=2)
     straight = fit_mf(TRAIN, VAL, config)
     assert run.epochs_done == 5 and run.stop_reason == COMPLETED
     assert_allclose([r.val_loss for r in run.history], [r.val_loss for r in straight.history], rtol=1e-6)
 
 
 def test_advance_does_not_change_the_run_it_is_given():
-    trainer = MFTrainer(TRAIN, VAL, MFConfig(k=3, epochs=3, batch_size=32))
+    trainer = mf_trainer(TRAIN, VAL, MFConfig(k=3, epochs=3, batch_size=32))
     run = trainer.start()
     snapshot = np.asarray(run.params.user_factors).copy()
-    trainer.advance(run, 2)
+    trainer.advance(run, max_epochs=2)
     assert run.epochs_done == 0 and np.array_equal(np.asarray(run.params.user_factors), snapshot)
 
 
@@ -233,9 +222,9 @@ def test_all_folds_in_one_program_score_as_training_each_fold_alone():
     folds = _folds(TRAIN, 3)
     together = fit_mf_folds(folds, config)
     for f, (train, test) in enumerate(folds):
-        trainer = MFTrainer(train, None, config)
-        alone = trainer.advance(trainer.start(), config.epochs)
-        _, rmse, mae = trainer.score(alone.params, test)
+        trainer = mf_trainer(train, None, config)
+        alone = trainer.fit()
+        _, rmse, mae = trainer.program.score(alone.params, test)
         # Same initial tables, minibatches and steps; only float rounding differs.
         assert_allclose([together.rmse[f], together.mae[f]], [rmse, mae], rtol=1e-4)
         assert_allclose(np.asarray(together.params[f].user_factors), np.asarray(alone.params.user_factors), atol=1e-4)

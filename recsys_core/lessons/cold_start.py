@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from recsys_core.data import Ratings
-from recsys_core.models import MFParams
-from recsys_core.recommend import item_popularity
+from recsys_core.evaluation.ranking import item_popularity
+from recsys_core.models.mf import MFParams, score_matrix, single_user
 
 
 def fold_in_user(params: MFParams, items: Sequence[int] | np.ndarray, ratings: Sequence[float] | np.ndarray,
@@ -65,8 +65,7 @@ def fold_in_user(params: MFParams, items: Sequence[int] | np.ndarray, ratings: S
 
 def new_user_scores(params: MFParams, vector: np.ndarray, bias: float) -> np.ndarray:
     """Predicted (unclipped) rating of every item for a folded-in user: mu + b + b_i + q_i . p."""
-    return (float(params.global_mean) + bias + np.asarray(params.item_bias, np.float64)
-            + np.asarray(params.item_factors, np.float64) @ np.asarray(vector, np.float64))
+    return score_matrix(single_user(params, vector, bias))[0]
 
 
 def items_to_rate(ratings: Ratings, n: int = 12) -> np.ndarray:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from recsys_core import train as rtrain
 from recsys_core.data import FILL_CHOICES, Ratings, fill_missing
-from recsys_core.models import MFParams
-from recsys_core.pipeline import stage, user_row_text, vector_text
+from recsys_core.lessons.stages import stage, user_row_text, vector_text
+from recsys_core.models.mf import MFParams, numpy_params, predict_mf_numpy, score_matrix
+from recsys_core.training.loop import EpochRecord
+from recsys_core.training.mf import MFConfig, mf_trainer
 
 # --- the preprocessing experiment --------------------------------------------------------------
 #
@@ -59,7 +60,7 @@ def preprocess(train: Ratings, choice: str) -> Ratings:
     return fill_missing(train, _FILL_HOW[choice])
 
 
-def experiment_config(config: rtrain.MFConfig, choice: str) -> rtrain.MFConfig:
+def experiment_config(config: MFConfig, choice: str) -> MFConfig:
     """The learner's settings, with the filled variants' shorter, larger-batch schedule."""
     if choice == "mask":
         return config
@@ -78,10 +79,10 @@ class PreprocessingResult:
 
     choice: str
     training_cells: int
-    config: rtrain.MFConfig
+    config: MFConfig
     params: MFParams  # numpy arrays
     initial_params: MFParams  # where training started (same seed), for the "before" of stage 4
-    history: tuple[rtrain.EpochRecord, ...]
+    history: tuple[EpochRecord, ...]
     initial_loss: float
     val_rmse: float
     unrated_mean: float
@@ -93,31 +94,17 @@ class PreprocessingResult:
 
     @property
     def diverged(self) -> bool:
-        return self.stop_reason == rtrain.DIVERGED
+        return self.stop_reason == "diverged"
 
 
-def numpy_params(params: MFParams) -> MFParams:
-    """The same parameters as numpy arrays (picklable, hashable-free, cheap to slice)."""
-    return MFParams(*(np.asarray(leaf) for leaf in params))
-
-
-def full_predictions(params: MFParams) -> np.ndarray:
-    """Every users x items prediction, unclipped: mu + b_u + b_i + P Q^T."""
-    p, q = np.asarray(params.user_factors, np.float64), np.asarray(params.item_factors, np.float64)
-    return (float(params.global_mean) + np.asarray(params.user_bias, np.float64)[:, None]
-            + np.asarray(params.item_bias, np.float64)[None, :] + p @ q.T)
-
-
-def run_preprocessing(train: Ratings, val: Ratings, choice: str, config: rtrain.MFConfig) -> PreprocessingResult:
+def run_preprocessing(train: Ratings, val: Ratings, choice: str, config: MFConfig) -> PreprocessingResult:
     """Preprocess ``train`` by ``choice``, train MF on it, and measure it on the held-out ``val``."""
     started = time.perf_counter()
     data = preprocess(train, choice)
     cfg = experiment_config(config, choice)
-    trainer = rtrain.MFTrainer(data, val, cfg)
-    start = trainer.start()
-    run = trainer.advance(start, cfg.epochs)
+    run = mf_trainer(data, val, cfg).fit()
     params = numpy_params(run.params)
-    predicted = full_predictions(params)
+    predicted = score_matrix(params)
     low, high = train.rating_scale
     clipped = np.clip(predicted, low, high)
     held_out = clipped[val.users, val.items]
@@ -128,9 +115,9 @@ def run_preprocessing(train: Ratings, val: Ratings, choice: str, config: rtrain.
         training_cells=len(data),
         config=cfg,
         params=params,
-        initial_params=numpy_params(start.params),
+        initial_params=numpy_params(run.initial_params),
         history=run.history,
-        initial_loss=float(run.extra.get("initial_loss", np.nan)),
+        initial_loss=run.history[0].train_loss,
         val_rmse=float(np.sqrt(np.mean((held_out - val.ratings) ** 2))) if len(val) else float("nan"),
         unrated_mean=float(clipped[unrated].mean()),
         unrated_std=float(clipped[unrated].std()),
@@ -218,9 +205,7 @@ def predictions_for_user(results: dict[str, PreprocessingResult], train: Ratings
         row = {"Item": train.title(int(item)), "Genres": ", ".join(train.genres_of(int(item))),
                "Held-out rating": known.get(int(item), np.nan)}
         for r in results.values():
-            p = r.params
-            raw = (float(p.global_mean) + float(p.user_bias[user]) + float(p.item_bias[item])
-                   + float(np.dot(p.user_factors[user], p.item_factors[item])))
+            raw = _predict(r.params, user, int(item))
             row[PREPROCESSING_LABELS[r.choice]] = float(np.clip(raw, low, high))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -245,8 +230,7 @@ def example_cells(train: Ratings, val: Ratings, user: int) -> tuple[int, int]:
 
 
 def _predict(params: MFParams, user: int, item: int) -> float:
-    return float(params.global_mean + params.user_bias[user] + params.item_bias[item]
-                 + np.dot(params.user_factors[user], params.item_factors[item]))
+    return float(predict_mf_numpy(params, np.array([user]), np.array([item]))[0])
 
 
 def cf_stages(train: Ratings, val: Ratings, result: PreprocessingResult, user: int) -> list[dict[str, str]]:

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from recsys_core import clicks
-from recsys_core.clicks import AFTER, BEFORE, BONUS_BATCHNORM, ClickConfig, ClickData
-from recsys_core.pipeline import stage, vector_text
-from recsys_core.train import COMPLETED, DIVERGED, EARLY_STOPPED, TrainingRun
+from recsys_core.data import ClickData
+from recsys_core.lessons.stages import stage, vector_text
+from recsys_core.models import click_mlp
+from recsys_core.training.clicks import AFTER, BEFORE, BONUS_BATCHNORM, ClickConfig, fit_click
+from recsys_core.training.loop import COMPLETED, EARLY_STOPPED, TrainingRun
 
 PRESETS: dict[str, ClickConfig] = {"before": BEFORE, "after": AFTER, "bonus": BONUS_BATCHNORM}
 PRESET_NAMES = {"before": "the Before model", "after": "the seed's solution", "bonus": "the bonus (batch norm)"}
@@ -143,6 +144,41 @@ def settings_warnings(config: ClickConfig) -> list[str]:
 # --- runs ------------------------------------------------------------------------------------
 
 
+def _accuracy_and_loss(model: click_mlp.ClickModel, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    p = np.clip(click_mlp.predict_proba(model, x).astype(np.float64), 1e-7, 1 - 1e-7)
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return float(np.mean((p > 0.5) == (y > 0.5))), float(loss)
+
+
+def experiment_results(run: TrainingRun, data: ClickData) -> dict[str, Any]:
+    """The seed's Results block for a finished run, plus whether each target is met.
+
+    Accuracy and loss are of the model the run ends with (the restored best epoch when early
+    stopping fired), evaluated without dropout; ``seconds`` is the time spent training.
+    """
+    model: click_mlp.ClickModel = run.params
+    train_acc, train_loss = _accuracy_and_loss(model, data.X_train, data.y_train)
+    val_acc, val_loss = _accuracy_and_loss(model, data.X_val, data.y_val)
+    seconds = float(sum(rec.seconds for rec in run.history))
+    targets = {
+        "val_accuracy_at_least_80": val_acc >= 0.80,
+        "train_accuracy_below_88": train_acc < 0.88,
+        "under_5_minutes": seconds < 300.0,
+    }
+    return {
+        "train_accuracy": train_acc,
+        "val_accuracy": val_acc,
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "seconds": seconds,
+        "epochs_trained": run.epochs_done,
+        "best_epoch": run.best_epoch,
+        "bayes_val_accuracy": data.bayes_val_accuracy,
+        **targets,
+        "all_targets_met": all(targets.values()),
+    }
+
+
 def run_summary(run: TrainingRun, data: ClickData) -> dict[str, Any]:
     """A finished (or stopped) run as plain values: the seed's results plus its curves.
 
@@ -152,10 +188,10 @@ def run_summary(run: TrainingRun, data: ClickData) -> dict[str, Any]:
         "history": list(run.history),
         "stop_reason": run.stop_reason,
         "message": run.message,
-        "diverged": run.stop_reason == DIVERGED,
+        "diverged": run.diverged,
     }
     if run.history and not summary["diverged"]:
-        summary.update(clicks.experiment_results(run, data))
+        summary.update(experiment_results(run, data))
     return summary
 
 
@@ -168,7 +204,7 @@ def restored_epoch(run: TrainingRun, config: ClickConfig) -> int | None:
 
 def fit_summary(data: ClickData, config: ClickConfig) -> dict[str, Any]:
     """Train ``config`` to the end and summarise it (the page caches this per data seed)."""
-    return run_summary(clicks.fit_click(data, config), data)
+    return run_summary(fit_click(data, config), data)
 
 
 def results_line(label: str, results: dict[str, Any]) -> str:
@@ -219,12 +255,12 @@ def bonus_verdict(dropout: dict[str, Any], batchnorm: dict[str, Any]) -> str:
 # --- traces ----------------------------------------------------------------------------------
 
 
-def click_stages(data: ClickData, config: ClickConfig, model: clicks.ClickModel, results: dict[str, Any]) -> list[dict[str, str]]:
+def click_stages(data: ClickData, config: ClickConfig, model: click_mlp.ClickModel, results: dict[str, Any]) -> list[dict[str, str]]:
     """The experiment's stages, from the dataset and the model in memory."""
     n_all, d = data.n_train + data.n_val, data.n_features
     first_title = str(data.item_titles[data.items_train[0]])
-    p0 = float(clicks.predict_proba(model, data.X_train[:1])[0])
-    v0 = float(clicks.predict_proba(model, data.X_val[:1])[0])
+    p0 = float(click_mlp.predict_proba(model, data.X_train[:1])[0])
+    v0 = float(click_mlp.predict_proba(model, data.X_val[:1])[0])
     trained = "val_accuracy" in results
     return [
         stage("Click log (fixed dataset)", f"{n_all:,} impressions",

@@ -1,9 +1,9 @@
-"""Pipeline-trace stages computed from the live data and model.
+"""What the page "Matrix factorization basics" shows, computed from live objects.
 
-Each lesson document opens with a data-flow table (stage, input shape, operation, output
-shape, example). The app rebuilds that table from the objects actually in memory, so the
-shapes and the example numbers change when the learner changes the data or retrains. These
-functions return plain dicts of strings; the page only lays them out.
+The lesson (seed 003) walks a ratings matrix with holes through five stages — initialise two
+factor tables, multiply, measure the loss on known cells only, step down the gradient — and
+the synthetic catalogue lets it compare what the model learned with the truth it planted.
+numpy only; the page lays the results out.
 """
 
 from __future__ import annotations
@@ -11,38 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from recsys_core.data import Ratings
-from recsys_core.models import MFParams
-
-
-def stage(name: str, input_shape: str, operation: str, output_shape: str, example: str) -> dict[str, str]:
-    return {"stage": name, "input": input_shape, "operation": operation, "output": output_shape, "example": example}
-
-
-def vector_text(values: np.ndarray, shown: int = 3) -> str:
-    """[0.10, 0.30, ..., 0.05], the seeds' way of printing a long vector."""
-    values = np.asarray(values, dtype=float).ravel()
-    if values.size <= shown + 1:
-        return "[" + ", ".join(f"{v:.2f}" for v in values) + "]"
-    return "[" + ", ".join(f"{v:.2f}" for v in values[:shown]) + f", ..., {values[-1]:.2f}]"
-
-
-def example_user(ratings: Ratings) -> int:
-    """A user with a few ratings, so the examples show both known and missing cells."""
-    counts = np.bincount(ratings.users, minlength=ratings.n_users)
-    candidates = np.flatnonzero(counts >= 3)
-    return int(candidates[0]) if candidates.size else int(np.argmax(counts))
-
-
-def user_row_text(ratings: Ratings, user: int, n_items: int = 3) -> str:
-    """'User 1 rated The X as 4, The Y as missing, The Z as 5' from the real data."""
-    mine = ratings.items[ratings.users == user]
-    stars = ratings.ratings[ratings.users == user]
-    rated = list(zip(mine[:2].tolist(), stars[:2].tolist(), strict=True))
-    unrated = np.setdiff1d(np.arange(ratings.n_items), mine)[:1]
-    parts = [f"{ratings.title(i)} as {r:g}" for i, r in rated[:1]]
-    parts += [f"{ratings.title(int(i))} as missing" for i in unrated]
-    parts += [f"{ratings.title(i)} as {r:g}" for i, r in rated[1:]]
-    return f"User {ratings.user_ids[user]} rated " + ", ".join(parts[:n_items])
+from recsys_core.lessons.stages import stage, user_row_text, vector_text
+from recsys_core.models.mf import MFParams, predict_mf_numpy, score_matrix, single_user
 
 
 def mf_basics_stages(
@@ -56,13 +26,12 @@ def mf_basics_stages(
     """The five stages of the matrix-factorization lesson, as in the seed, from live objects.
 
     ``step`` is one gradient step's effect on ``user``'s vector (see
-    ``train.gradient_step_trace``): before, after and the loss around it.
+    `gradient_step_trace`): before, after and the loss around it.
     """
     n_users, n_items, k = train.n_users, train.n_items, init.k
     item = int(train.items[train.users == user][0])
     missing_share = 1.0 - train.density
-    predicted = float(trained.global_mean + trained.user_bias[user] + trained.item_bias[item]
-                      + np.dot(np.asarray(trained.user_factors[user]), np.asarray(trained.item_factors[item])))
+    predicted = float(predict_mf_numpy(trained, np.array([user]), np.array([item]))[0])
     known = float(train.ratings[(train.users == user) & (train.items == item)][0])
     return [
         stage(
@@ -105,14 +74,6 @@ def mf_basics_stages(
     ]
 
 
-def all_predictions(params: MFParams) -> np.ndarray:
-    """Every users x items prediction (unclipped), as numpy."""
-    p = np.asarray(params.user_factors)
-    q = np.asarray(params.item_factors)
-    return (float(params.global_mean) + np.asarray(params.user_bias)[:, None]
-            + np.asarray(params.item_bias)[None, :] + p @ q.T)
-
-
 def planted_recovery(params: MFParams, ratings: Ratings, min_item_ratings: int = 20) -> dict[str, float] | None:
     """How much of the synthetic catalogue's planted structure the model recovered.
 
@@ -126,7 +87,7 @@ def planted_recovery(params: MFParams, ratings: Ratings, min_item_ratings: int =
     truth = ratings.truth
     if truth is None:
         return None
-    predicted = all_predictions(params)
+    predicted = score_matrix(params)
     users, items = np.meshgrid(np.arange(ratings.n_users), np.arange(ratings.n_items), indexing="ij")
     expected = truth.expected_rating(users.ravel(), items.ravel()).reshape(predicted.shape)
     baseline = np.full_like(expected, ratings.global_mean)
@@ -143,4 +104,58 @@ def planted_recovery(params: MFParams, ratings: Ratings, min_item_ratings: int =
         "baseline_rmse_to_truth": float(np.sqrt(np.mean((baseline - expected) ** 2))),
         "genre_r2": float(1.0 - (residual**2).sum() / (total**2).sum()) if well_rated.sum() > q.shape[1] + 1 else float("nan"),
         "well_rated_items": int(well_rated.sum()),
+    }
+
+
+def gradient_step_trace(params: MFParams, train: Ratings, user: int, learning_rate: float, l2: float) -> dict:
+    """The lesson's "update features" stage: one gradient step on one user's features, as numpy.
+
+    With the item features held fixed, take the user's part of the loss — the mean over the
+    user's known ratings of squared error plus ``l2 * (|p_u|² + b_u²)`` — and step ``p_u`` and
+    ``b_u`` once down its gradient (``after = before - learning_rate * gradient``). Returned:
+    the user's known ``items`` and ``ratings``; ``user_vector_before`` / ``gradient`` /
+    ``user_vector_after``; the same for the bias (``user_bias_before``, ``bias_gradient``,
+    ``user_bias_after``); ``predictions_before`` / ``predictions_after`` on the known items;
+    and ``loss_before`` / ``loss_after`` (the user's loss) and ``mse_before`` / ``mse_after``.
+    A user with no ratings gets a zero gradient: nothing to learn from.
+    """
+    mask = train.users == user
+    items = train.items[mask].astype(np.int32)
+    ratings = train.ratings[mask].astype(np.float32)
+    p = np.asarray(params.user_factors[user], np.float64)
+    b = float(params.user_bias[user])
+    q = np.asarray(params.item_factors, np.float64)[items]
+
+    def user_loss(vector: np.ndarray, bias: float) -> tuple[float, float, np.ndarray]:
+        pred = predict_mf_numpy(single_user(params, vector, bias), np.zeros(len(items), np.int64), items)
+        mse = float(np.mean((pred - ratings) ** 2)) if len(items) else 0.0
+        return mse + l2 * (float(vector @ vector) + bias * bias), mse, pred
+
+    loss_before, mse_before, pred_before = user_loss(p, b)
+    if len(items):
+        err = pred_before - ratings
+        grad_p = 2.0 * (q.T @ err) / len(items) + 2.0 * l2 * p
+        grad_b = 2.0 * float(err.mean()) + 2.0 * l2 * b
+    else:
+        grad_p, grad_b = np.zeros_like(p), 0.0
+    p_after = p - learning_rate * grad_p
+    b_after = b - learning_rate * grad_b
+    loss_after, mse_after, pred_after = user_loss(p_after, b_after)
+    return {
+        "items": items,
+        "ratings": ratings,
+        "user_vector_before": p.astype(np.float32),
+        "gradient": grad_p.astype(np.float32),
+        "user_vector_after": p_after.astype(np.float32),
+        "user_bias_before": b,
+        "bias_gradient": grad_b,
+        "user_bias_after": b_after,
+        "predictions_before": pred_before.astype(np.float32),
+        "predictions_after": pred_after.astype(np.float32),
+        "loss_before": loss_before,
+        "loss_after": loss_after,
+        "mse_before": mse_before,
+        "mse_after": mse_after,
+        "learning_rate": learning_rate,
+        "l2": l2,
     }

@@ -17,7 +17,7 @@ import pandas as pd
 from recsys_core.data import Ratings
 
 
-def _as_seen_indices(seen: np.ndarray | set | list | None, n_items: int) -> np.ndarray:
+def seen_indices(seen: np.ndarray | set | list | None, n_items: int) -> np.ndarray:
     """Seen items as an index array; accepts a set, an index array or a boolean mask."""
     if seen is None:
         return np.zeros(0, dtype=np.int64)
@@ -44,7 +44,7 @@ def top_k(scores: np.ndarray, seen: np.ndarray | set | list | None, k: int) -> n
     n_items = scores.shape[0]
     masked = np.where(np.isnan(scores), -np.inf, scores)
     available = np.ones(n_items, dtype=bool)
-    available[_as_seen_indices(seen, n_items)] = False
+    available[seen_indices(seen, n_items)] = False
     candidates = np.flatnonzero(available)
     if k <= 0 or candidates.size == 0:
         return np.zeros(0, dtype=np.int64)

@@ -19,28 +19,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import jax.numpy as jnp
 import numpy as np
 
-from recsys_core import metrics, neural
-from recsys_core import train as rtrain
 from recsys_core.data import Ratings
-from recsys_core.models import MFParams
-from recsys_core.neural import NeuralConfig
-from recsys_core.recommend import top_k_batch
-from recsys_core.train import EpochRecord, MFConfig
+from recsys_core.evaluation import metrics
+from recsys_core.evaluation.ranking import top_k_batch
+from recsys_core.models import neural
+from recsys_core.models.baselines import bias_iterations
+from recsys_core.models.mf import MFParams, predict_mf_numpy, score_matrix
+from recsys_core.training.loop import EpochRecord, TrainingRun
+from recsys_core.training.mf import MFConfig, fit_mf, predict_ratings
+from recsys_core.training.neural import NeuralConfig, fit_neural
 
 TOP_K = 5
 MAX_RANKED_USERS = 2_000  # ranking metrics use at most this many users (a seeded sample beyond)
-_USER_BLOCK = 128  # users scored per block; the neural scorer is compiled for this block size
+_USER_BLOCK = neural.SCORE_BLOCK  # users scored per block; the neural scorer is compiled for this size
 
 # Models in the order the table lists them.
 MEAN, BIAS, MF, NEURAL = "guess the mean", "biases only", "biased MF", "neural"
-
-# Bias-only baseline as in Koren (2010) and Surprise's BaselineOnly (ALS, its default
-# regularisation): alternate item and user bias updates, each a shrunken mean of residuals.
-BIAS_REG_ITEMS, BIAS_REG_USERS, BIAS_ITERATIONS = 10.0, 15.0, 10
-
 
 @dataclass(frozen=True)
 class ModelResult:
@@ -68,62 +64,40 @@ def relevance_threshold(rating_scale: tuple[float, float]) -> float:
     return 4.0 if high == 5 else low + 0.75 * (high - low)
 
 
-def bias_baseline(train: Ratings, val: Ratings | None, iterations: int = BIAS_ITERATIONS,
-                  reg_items: float = BIAS_REG_ITEMS, reg_users: float = BIAS_REG_USERS) -> tuple[MFParams, tuple[EpochRecord, ...]]:
-    """Predict ``mu + b_u + b_i`` with no taste features: MF with rank 0, fitted in closed form.
+def bias_baseline(train: Ratings, val: Ratings | None) -> tuple[MFParams, tuple[EpochRecord, ...]]:
+    """The bias-only model (`recsys_core.models.baselines`) and one record per pass (MSE, RMSE).
 
-    Each pass sets every item bias to the mean residual of its ratings shrunk towards zero,
-    ``sum(r - mu - b_u) / (n_i + reg_items)``, then every user bias likewise: an item with two
-    5-star ratings does not outrank one loved by hundreds. Returned as `MFParams` with zero-width
-    factor tables (so every MF scorer works on it) and one record per pass (MSE, RMSE).
+    Record 0 is the untrained model (every bias zero: guessing the mean), as in every history.
     """
-    mu = train.global_mean
-    users, items, ratings = train.users, train.items, train.ratings.astype(np.float64)
-    n_items = np.bincount(items, minlength=train.n_items)
-    n_users = np.bincount(users, minlength=train.n_users)
-    user_bias, item_bias = np.zeros(train.n_users), np.zeros(train.n_items)
-    history = []
-    for epoch in range(1, iterations + 1):
-        started = time.perf_counter()
-        item_bias = np.bincount(items, ratings - mu - user_bias[users], train.n_items) / (n_items + reg_items)
-        user_bias = np.bincount(users, ratings - mu - item_bias[items], train.n_users) / (n_users + reg_users)
-        train_mse = float(np.mean((mu + user_bias[users] + item_bias[items] - ratings) ** 2))
+    def record(epoch: int, params: MFParams, seconds: float) -> EpochRecord:
+        train_mse = float(np.mean((predict_mf_numpy(params, train.users, train.items) - train.ratings) ** 2))
         val_mse = train_mse if val is None or len(val) == 0 else float(
-            np.mean((mu + user_bias[val.users] + item_bias[val.items] - val.ratings) ** 2))
-        history.append(EpochRecord(epoch, train_mse, val_mse, math.sqrt(train_mse), math.sqrt(val_mse),
-                                   time.perf_counter() - started))
-    params = MFParams(
-        global_mean=np.float32(mu),
-        user_bias=user_bias.astype(np.float32),
-        item_bias=item_bias.astype(np.float32),
-        user_factors=np.zeros((train.n_users, 0), np.float32),
-        item_factors=np.zeros((train.n_items, 0), np.float32),
-    )
+            np.mean((predict_mf_numpy(params, val.users, val.items) - val.ratings) ** 2))
+        return EpochRecord(epoch, train_mse, val_mse, math.sqrt(train_mse), math.sqrt(val_mse), seconds)
+
+    params = _zero_biases(train)
+    history = [record(0, params, 0.0)]
+    started = time.perf_counter()
+    for epoch, params in enumerate(bias_iterations(train), start=1):
+        history.append(record(epoch, params, time.perf_counter() - started))
+        started = time.perf_counter()
     return params, tuple(history)
 
 
+def _zero_biases(train: Ratings) -> MFParams:
+    return MFParams(np.float32(train.global_mean), np.zeros(train.n_users, np.float32), np.zeros(train.n_items, np.float32),
+                    np.zeros((train.n_users, 0), np.float32), np.zeros((train.n_items, 0), np.float32))
+
+
 def mf_block_scores(params: MFParams) -> Callable[[np.ndarray], np.ndarray]:
-    """Scores of every item for a block of users, from (numpy copies of) MF parameters."""
-    mu = float(params.global_mean)
-    user_bias, item_bias = np.asarray(params.user_bias, np.float64), np.asarray(params.item_bias, np.float64)
-    user_factors, item_factors = np.asarray(params.user_factors, np.float64), np.asarray(params.item_factors, np.float64)
-
-    def scores(users: np.ndarray) -> np.ndarray:
-        return mu + user_bias[users][:, None] + item_bias[None, :] + user_factors[users] @ item_factors.T
-
-    return scores
+    """Scores of every item for a block of users, from MF parameters."""
+    host = MFParams(*(np.asarray(leaf) for leaf in params))
+    return lambda users: score_matrix(host, users)
 
 
 def neural_block_scores(params: neural.NeuralParams) -> Callable[[np.ndarray], np.ndarray]:
     """Scores of every item for a block of users from the neural recommender (one compiled block size)."""
-
-    def scores(users: np.ndarray) -> np.ndarray:
-        padded = np.zeros(_USER_BLOCK, np.int32)
-        padded[: len(users)] = users
-        _, full = neural.user_scores_jit(params, jnp.asarray(padded))
-        return np.asarray(full, np.float64)[: len(users)]
-
-    return scores
+    return lambda users: neural.block_scores(params, users)
 
 
 def ranking_scores(block_scores: Callable[[np.ndarray], np.ndarray], train: Ratings, test: Ratings,
@@ -182,6 +156,17 @@ def _failed(model: str, fit_seconds: float, history: tuple[EpochRecord, ...], me
     return ModelResult(model, nan, nan, nan, nan, nan, nan, nan, fit_seconds, history, message)
 
 
+def _trained(model: str, fit: Callable[[], TrainingRun], train: Ratings, test: Ratings,
+             predictor: Callable, block_scorer: Callable) -> ModelResult:
+    """Train one model through the training loop and score it; a diverged run gets an empty row."""
+    started = time.perf_counter()
+    run = fit()
+    seconds = time.perf_counter() - started
+    if run.diverged:
+        return _failed(model, seconds, run.history, run.message)
+    return score_model(model, predictor(run.params), block_scorer(run.params), train, test, seconds, run.history)
+
+
 def compare_models(train: Ratings, test: Ratings, mf_config: MFConfig, neural_config: NeuralConfig,
                    progress: Callable[[str, int, int], None] | None = None) -> list[ModelResult]:
     """Train the four models on ``train`` with the same seed and score each on ``test``.
@@ -200,7 +185,7 @@ def compare_models(train: Ratings, test: Ratings, mf_config: MFConfig, neural_co
     val_mse = float(np.mean((test.ratings - mu) ** 2))
     train_mse = float(np.mean((train.ratings - mu) ** 2))
     flat = tuple(EpochRecord(e, train_mse, val_mse, math.sqrt(train_mse), math.sqrt(val_mse))
-                 for e in range(1, max(mf_config.epochs, neural_config.epochs) + 1))
+                 for e in range(0, max(mf_config.epochs, neural_config.epochs) + 1))
     seconds = time.perf_counter() - started
     results.append(score_model(MEAN, lambda u, i: np.full(len(u), mu), lambda b: np.full((len(b), train.n_items), mu),
                                train, test, seconds, flat))
@@ -209,31 +194,15 @@ def compare_models(train: Ratings, test: Ratings, mf_config: MFConfig, neural_co
     started = time.perf_counter()
     bias_params, bias_history = bias_baseline(train, test)
     seconds = time.perf_counter() - started
-    bias_scores = mf_block_scores(bias_params)
-    results.append(score_model(BIAS, lambda u, i: mu + bias_params.user_bias[u] + bias_params.item_bias[i],
-                               bias_scores, train, test, seconds, bias_history))
+    results.append(score_model(BIAS, lambda u, i: predict_mf_numpy(bias_params, u, i), mf_block_scores(bias_params),
+                               train, test, seconds, bias_history))
 
     say(MF, 2, 4)
-    started = time.perf_counter()
-    run = rtrain.fit_mf(train, test, mf_config)
-    seconds = time.perf_counter() - started
-    if run.stop_reason == rtrain.DIVERGED:
-        results.append(_failed(MF, seconds, run.history, run.message))
-    else:
-        params = run.params
-        results.append(score_model(MF, lambda u, i: rtrain.predict_ratings(params, u, i, train.rating_scale),
-                                   mf_block_scores(params), train, test, seconds, run.history))
-
+    results.append(_trained(MF, lambda: fit_mf(train, test, mf_config), train, test,
+                            lambda p: (lambda u, i: predict_ratings(p, u, i, train.rating_scale)), mf_block_scores))
     say(NEURAL, 3, 4)
-    started = time.perf_counter()
-    run = neural.fit_neural(train, test, neural_config)
-    seconds = time.perf_counter() - started
-    if run.stop_reason == rtrain.DIVERGED:
-        results.append(_failed(NEURAL, seconds, run.history, run.message))
-    else:
-        params = run.params
-        results.append(score_model(NEURAL, lambda u, i: neural.predict_neural(params, u, i),
-                                   neural_block_scores(params), train, test, seconds, run.history))
+    results.append(_trained(NEURAL, lambda: fit_neural(train, test, neural_config), train, test,
+                            lambda p: (lambda u, i: neural.predict_neural(p, u, i)), neural_block_scores))
     return results
 
 

@@ -31,9 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys_core import metrics
 from recsys_core.data import Ratings
-from recsys_core.recommend import item_popularity, seen_mask, top_k_batch
+from recsys_core.evaluation import metrics
+from recsys_core.evaluation.ranking import item_popularity, seen_mask, top_k_batch
+from recsys_core.models.neural import all_scores
+from recsys_core.training.neural import NeuralConfig, neural_trainer
 
 RANDOM = "random"
 POPULAR = "most popular"
@@ -212,21 +214,19 @@ def ctr_vs_epochs(
     the chart's baselines flat lines. Tidy: epoch, policy, ctr, ci_low, ci_high, expected_ctr,
     val_loss. ``score_fn(params)`` overrides how a score matrix is made (default `all_scores`).
     """
-    from recsys_core.neural import NeuralConfig, NeuralTrainer, all_scores
-
     config = NeuralConfig(epochs=max(1, epochs)) if config is None else config
     score_fn = all_scores if score_fn is None else score_fn
-    trainer = NeuralTrainer(train, val, config)
+    trainer = neural_trainer(train, val, config)
     run = trainer.start()
     baselines = simulate(ratings, policy_scores(train, None, sim_config.seed), sim_config)
     frames = []
     for epoch in range(0, min(epochs, config.epochs) + 1):
         if epoch > 0:
-            run = trainer.advance(run, 1)
-            if run.epochs_done < epoch:
+            run = trainer.advance(run, max_epochs=1)
+            if run.epochs_done < epoch or run.diverged:
                 break
         model = simulate(ratings, {MODEL: score_fn(run.params)}, sim_config)
-        val_loss = run.history[-1].val_loss if run.history else math.nan
+        val_loss = run.history[-1].val_loss
         frames.append(pd.concat([baselines, model], ignore_index=True).assign(epoch=epoch, val_loss=val_loss))
     table = pd.concat(frames, ignore_index=True)
     return table[["epoch", "policy", "ctr", "ci_low", "ci_high", "expected_ctr", "impressions", "clicks", "val_loss"]]
