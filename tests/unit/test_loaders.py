@@ -317,10 +317,10 @@ def test_binary_content_is_not_a_text_file(tmp_path):
         load_ratings(path)
 
 
-def test_a_zip_archive_is_told_to_be_unzipped(tmp_path):
+def test_a_damaged_zip_is_called_damaged(tmp_path):
     path = tmp_path / "ml-100k.zip"
     path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
-    with pytest.raises(RatingsFormatError, match="Unzip it"):
+    with pytest.raises(RatingsFormatError, match="^ml-100k.zip: this zip is damaged"):
         load_ratings(path)
 
 
