@@ -3,10 +3,10 @@
 Per-line string methods in pandas or Python cost seconds on a million lines; locating bytes
 with numpy and counting them per line with ``searchsorted`` costs milliseconds. So the whole
 text is one uint8 array, and every question the loader asks of it (which lines are blank or
-comments, how many fields each line has, which end in a stray separator or pad fields with
-spaces) is answered for all lines at once; only the rare lines with quotes are looked at one by
-one. Separators, quotes, ``#`` and newlines are ASCII, and UTF-8 never reuses ASCII bytes inside
-a multi-byte character, so byte positions per line are exact.
+comments, how many fields each line has, which separators sit inside quotes, which lines end in
+a stray separator or pad fields with spaces) is answered for all lines at once. Separators,
+quotes, ``#`` and newlines are ASCII, and UTF-8 never reuses ASCII bytes inside a multi-byte
+character, so byte positions per line are exact.
 """
 
 from __future__ import annotations
@@ -152,22 +152,29 @@ def _separator_marks(buf: np.ndarray, sep: str) -> np.ndarray:
     return np.flatnonzero(buf == ord(sep))
 
 
-def _quoted_rows(table: LineTable) -> np.ndarray:
-    return np.flatnonzero(table.per_line(np.flatnonzero(table.buf == _QUOTE)) > 0)
+def _unquoted(table: LineTable, positions: np.ndarray) -> np.ndarray:
+    """The (sorted) byte positions that are not inside quotes.
+
+    A position is inside quotes when an odd number of quotes precede it on its line; an escaped
+    quote ("") adds two, so the parity holds across it.
+    """
+    quotes = np.flatnonzero(table.buf == _QUOTE)
+    if len(quotes) == 0:
+        return positions
+    line_starts = table.all_starts[np.searchsorted(table.all_starts, positions, side="right") - 1]
+    before = np.searchsorted(quotes, positions) - np.searchsorted(quotes, line_starts)
+    return positions[before % 2 == 0]
 
 
 def field_counts(table: LineTable, sep: str) -> np.ndarray:
-    """Number of fields on every data line."""
+    """Number of fields on every data line (separators inside quotes do not count)."""
     buf = table.buf
     if sep == " ":
         solid = buf > _SPACE
         starts_field = solid.copy()
         starts_field[1:] &= ~solid[:-1]
         return table.per_line(np.flatnonzero(starts_field))
-    counts = table.per_line(_separator_marks(buf, sep)) + 1
-    for row in _quoted_rows(table):  # rare: recount the lines that have quotes, in Python
-        counts[row] = _count_fields(table.line(int(row)), sep)
-    return counts
+    return table.per_line(_unquoted(table, _separator_marks(buf, sep))) + 1
 
 
 def _most_common(counts: np.ndarray) -> int:
@@ -234,15 +241,10 @@ def padded_lines(table: LineTable, sep: str) -> np.ndarray:
         return np.zeros(len(table.starts), dtype=bool)
     buf = table.buf
     blank = _is_any(buf, (_SPACE,) if sep == "\t" else (_SPACE, _TAB))
-    marks = _separator_marks(buf, sep)
+    marks = _unquoted(table, _separator_marks(buf, sep))  # "x, y" in quotes is one field, not padding
     touching = blank[np.maximum(marks - 1, 0)] | blank[np.minimum(marks + len(sep), len(buf) - 1)]
     padded = table.per_line(marks[touching]) > 0
-    padded |= blank[table.starts] | blank[table.ends - 1]
-    if sep != "::":
-        for row in _quoted_rows(table):  # a space inside quotes is part of the field
-            fields = next(csv.reader([table.line(int(row))], delimiter=sep))
-            padded[row] = any(field != field.strip() for field in fields)
-    return padded
+    return padded | blank[table.starts] | blank[table.ends - 1]
 
 
 def padded_note(lines: np.ndarray, n_lines: int) -> str:

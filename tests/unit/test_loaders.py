@@ -503,6 +503,17 @@ def test_a_space_inside_a_quoted_field_is_not_padding():
     assert rating_of(ratings, "a", "x, y") == 4.0 and ratings.notes == ()
 
 
+def test_separators_inside_quotes_with_escaped_quotes_do_not_count_as_fields():
+    ratings = load_bytes(b'user,item,rating\n"a","x ""big"", y",4\n"b","z",3\n', name="r.csv")
+    assert rating_of(ratings, "a", 'x "big", y') == 4.0 and ratings.notes == ()
+
+
+def test_a_space_outside_quotes_is_padding():
+    ratings = load_bytes(b'user,item,rating\n"a", "x, y",4\n"b","z",3\n', name="r.csv")
+    assert rating_of(ratings, "a", "x, y") == 4.0
+    assert ratings.notes == ("line 2: spaces around fields ignored.",)
+
+
 def test_a_latin1_ratings_file_is_read_and_the_note_names_the_first_non_utf8_line():
     ratings = load_bytes("user,item,rating\nann,Heat,3\nJosé,Amélie,5\n".encode("latin-1"), name="r.csv")
     assert rating_of(ratings, "José", "Amélie") == 5.0
