@@ -70,7 +70,7 @@ def read_titles(display: str, content: bytes | str) -> tuple[TitlesTable, list[s
     return _titles_table(display, lines, line_numbers), notes
 
 
-def _titles_table(display: str, lines: list[str], line_numbers) -> TitlesTable:
+def _titles_table(display: str, lines: list[str], line_numbers: np.ndarray) -> TitlesTable:
     first = lines[0]
     table: TitlesTable = {}
     if "::" in first:  # movies.dat: id::title::genre|genre
