@@ -4,7 +4,13 @@ The bottom layer of `recsys_core`: numpy and pandas only, nothing here knows abo
 """
 
 from recsys_core.data.clicks import ClickData, click_dataset
-from recsys_core.data.loaders import MAX_FILE_BYTES, MAX_RATINGS, RatingsFormatError, load_ratings
+from recsys_core.data.loaders import (
+    MAX_FILE_BYTES,
+    MAX_RATINGS,
+    RatingsFormatError,
+    load_ratings,
+    load_upload,
+)
 from recsys_core.data.matrix import (
     FILL_CHOICES,
     MAX_DENSE_CELLS,
@@ -20,5 +26,5 @@ from recsys_core.data.synthetic import synthetic
 __all__ = [
     "FILL_CHOICES", "GENRES", "MAX_DENSE_CELLS", "MAX_FILE_BYTES", "MAX_RATINGS", "ClickData", "PlantedTruth",
     "Ratings", "RatingsFormatError", "click_dataset", "describe", "fill_missing", "holdout_split", "kfold",
-    "kfold_indices", "leave_last_out", "load_ratings", "matrix_window", "rating_matrix", "synthetic",
+    "kfold_indices", "leave_last_out", "load_ratings", "load_upload", "matrix_window", "rating_matrix", "synthetic",
 ]

@@ -1,4 +1,9 @@
-"""Titles and genres for items: MovieLens u.item / movies.dat / movies.csv, or any id,title table."""
+"""Titles and genres for items: MovieLens u.item / movies.dat / movies.csv, or any id,title table.
+
+Without titles a learner sees "Item 356" everywhere and cannot judge a recommendation, so the
+titles file is read with the same tolerance as the ratings (latin-1, as MovieLens ships it,
+line ends, blank and comment lines), and what it tolerated is noted under its own name.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recsys_core.data.delimited import line_table
 from recsys_core.data.text import (
     _GENRE_NAMES,
     _ITEM_NAMES,
@@ -17,9 +23,12 @@ from recsys_core.data.text import (
     RatingsFormatError,
     _decode,
     _find_column,
-    _lines,
-    _read_source,
+    _in_file,
 )
+
+TitlesTable = dict[str, tuple[str, tuple[str, ...]]]  # item id (canonical) -> (title, genres)
+# The titles file that comes with each MovieLens ratings file.
+TITLES_FOR_RATINGS = {"u.data": "u.item", "ratings.dat": "movies.dat", "ratings.csv": "movies.csv"}
 
 
 def _items_file_beside(path: Path) -> Path | None:
@@ -28,9 +37,8 @@ def _items_file_beside(path: Path) -> Path | None:
     candidates = []
     if "ratings" in path.name:
         candidates.append(folder / path.name.replace("ratings", "items"))
-    by_format = {"u.data": "u.item", "ratings.dat": "movies.dat", "ratings.csv": "movies.csv"}
-    if path.name in by_format:
-        candidates.append(folder / by_format[path.name])
+    if path.name in TITLES_FOR_RATINGS:
+        candidates.append(folder / TITLES_FOR_RATINGS[path.name])
     candidates += [folder / "u.item", folder / "movies.dat", folder / "movies.csv"]
     return next((c for c in candidates if c.is_file() and c != path), None)
 
@@ -47,15 +55,24 @@ def _canonical_id(value: str) -> str:
     return str(int(number)) if np.isfinite(number) and number == int(number) else value
 
 
-def _read_items(source) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Item id -> (title, genres) from u.item, movies.dat or a CSV with id and title columns."""
-    display, content, _ = _read_source(source, None)
-    text = _decode(display, content)
-    lines, line_numbers = _lines(text)
+def read_titles(display: str, content: bytes | str) -> tuple[TitlesTable, list[str]]:
+    """Item id -> (title, genres) from u.item, movies.dat or a CSV with id and title columns.
+
+    Also returns notes on what was tolerated, each naming this file.
+    """
+    text, notes = _decode(display, content)
+    lines_table, line_notes = line_table(text)
+    notes = [_in_file(display, note) for note in notes + line_notes]
+    lines = [lines_table.line(row) for row in range(len(lines_table.numbers))]
+    line_numbers = lines_table.numbers
     if len(lines) == 0:
         raise RatingsFormatError(display, "the titles file is empty.")
-    first = lines.iloc[0]
-    table: dict[str, tuple[str, tuple[str, ...]]] = {}
+    return _titles_table(display, lines, line_numbers), notes
+
+
+def _titles_table(display: str, lines: list[str], line_numbers: np.ndarray) -> TitlesTable:
+    first = lines[0]
+    table: TitlesTable = {}
     if "::" in first:  # movies.dat: id::title::genre|genre
         for line, number in zip(lines, line_numbers, strict=True):
             parts = line.split("::")
@@ -74,7 +91,7 @@ def _read_items(source) -> dict[str, tuple[str, tuple[str, ...]]]:
             table[_canonical_id(parts[0])] = (parts[1].strip(), genres)
         return table
     try:  # movies.csv and friends: a header naming an id column and a title column
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
+        frame = pd.read_csv(io.StringIO("\n".join(lines)), dtype=str, keep_default_na=False, sep=None, engine="python")
     except (pd.errors.ParserError, csv.Error) as error:
         raise RatingsFormatError(display, f"could not read the titles table ({error}).") from error
     names = list(frame.columns)
@@ -98,9 +115,10 @@ def _read_items(source) -> dict[str, tuple[str, tuple[str, ...]]]:
     return table
 
 
-def _titles_for(
-    item_ids: np.ndarray, table: dict[str, tuple[str, tuple[str, ...]]], notes: list[str]
+def titles_for(
+    item_ids: np.ndarray, table: TitlesTable, display: str, notes: list[str]
 ) -> tuple[np.ndarray, tuple[tuple[str, ...], ...]]:
+    """Each item's title and genres, in item-index order; items the table lacks get 'Item <id>'."""
     titles, genres, missing = [], [], 0
     for item_id in item_ids:
         entry = table.get(_canonical_id(str(item_id)))
@@ -110,5 +128,6 @@ def _titles_for(
         titles.append(entry[0])
         genres.append(entry[1])
     if missing:
-        notes.append(f"{missing:,} items have no title in the titles file; shown as 'Item <id>'.")
+        have = "item has" if missing == 1 else "items have"
+        notes.append(f"{missing:,} {have} no title in {display}; shown as 'Item <id>'.")
     return np.array(titles, dtype=object), tuple(genres)

@@ -14,6 +14,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 # Three users, three items; user 10 rated item 200 with 3.5 at time 300.
 U_DATA = "10\t100\t4\t100\n10\t200\t3.5\t300\n20\t100\t5\t200\n30\t300\t1\t400\n"
+HALF_STARS = "ratings run from 0.5 to 5 in half stars."  # U_DATA's 3.5 puts it on that scale
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -49,9 +50,9 @@ def test_movielens_u_data_is_read_with_compact_indices_sorted_by_id(tmp_path):
     assert ratings.ratings.dtype == np.float32
     assert rating_of(ratings, 10, 200) == 3.5
     np.testing.assert_array_equal(ratings.timestamps, [100, 300, 200, 400])
-    assert ratings.rating_scale == (1.0, 5.0)
+    assert ratings.rating_scale == (0.5, 5.0)
     assert ratings.source == "u.data"
-    assert ratings.notes == ()
+    assert ratings.notes == (HALF_STARS,)
 
 
 def test_movielens_ratings_dat_with_double_colons_is_read(tmp_path):
@@ -142,7 +143,7 @@ def test_u_item_beside_u_data_gives_titles_and_genres(tmp_path):
     assert ratings.genres_of(0) == ("Action", "Comedy")
     assert ratings.title(1) == "Café Society (1995)"
     assert ratings.title(2) == "Item 300"  # not in u.item
-    assert any("1 items have no title" in note for note in ratings.notes)
+    assert "1 item has no title in u.item; shown as 'Item <id>'." in ratings.notes
 
 
 def test_movies_dat_beside_ratings_dat_gives_titles_and_genres(tmp_path):
@@ -152,7 +153,7 @@ def test_movies_dat_beside_ratings_dat_gives_titles_and_genres(tmp_path):
     ratings = load_ratings(tmp_path / "ratings.dat")
     assert ratings.title(0) == "Heat (1995)"
     assert ratings.genres_of(0) == ("Action", "Crime", "Thriller")
-    assert ratings.notes == ()
+    assert ratings.notes == (HALF_STARS,)
 
 
 def test_movies_csv_beside_ratings_csv_handles_quoted_titles(tmp_path):
@@ -316,9 +317,16 @@ def test_binary_content_is_not_a_text_file(tmp_path):
         load_ratings(path)
 
 
-def test_a_zip_archive_is_told_to_be_unzipped(tmp_path):
+def test_a_damaged_zip_is_called_damaged(tmp_path):
     path = tmp_path / "ml-100k.zip"
     path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(RatingsFormatError, match="^ml-100k.zip: this zip is damaged"):
+        load_ratings(path)
+
+
+def test_a_gzip_file_is_told_to_be_unpacked(tmp_path):
+    path = tmp_path / "ratings.csv.gz"
+    path.write_bytes(b"\x1f\x8b\x08" + b"\x00" * 100)
     with pytest.raises(RatingsFormatError, match="Unzip it"):
         load_ratings(path)
 
@@ -334,7 +342,7 @@ def test_a_missing_file_is_a_format_error_not_a_crash(tmp_path):
 
 
 def test_the_ratings_limit_is_stated(tmp_path, monkeypatch):
-    monkeypatch.setattr("recsys_core.data.loaders.MAX_RATINGS", 3)
+    monkeypatch.setattr("recsys_core.data.parse.MAX_RATINGS", 3)
     error = error_from(tmp_path, "r.csv", "1,1,4\n1,2,3\n2,1,3\n2,2,1\n")
     assert error.line == 4 and "limit is 3" in error.problem
     assert MAX_RATINGS == 2_000_000
@@ -378,7 +386,7 @@ def test_unreadable_times_are_dropped_with_a_note_naming_the_line(tmp_path):
 
 def test_a_trailing_separator_on_every_line_is_harmless(tmp_path):
     ratings = load_ratings(write(tmp_path, "r.csv", "1,2,4,\n2,1,3,\n"))
-    assert ratings.timestamps is None and ratings.notes == ()
+    assert ratings.timestamps is None and ratings.notes == ("trailing comma ignored on every line.",)
 
 
 def test_a_file_with_only_two_columns_is_refused_at_line_one(tmp_path):
@@ -389,3 +397,167 @@ def test_a_file_with_only_two_columns_is_refused_at_line_one(tmp_path):
 def test_quoted_fields_are_unquoted(tmp_path):
     ratings = load_ratings(write(tmp_path, "r.csv", '"user","item","rating"\n"a","x, y","4"\n"b","z","3.5"\n'))
     assert rating_of(ratings, "a", "x, y") == 4.0
+
+
+# --- files as people have them: each quirk loads, and a note says what was tolerated where ---
+
+FOUR_FIELDS = ["1\t10\t4\t100", "1\t20\t3\t200", "2\t10\t5\t300", "2\t30\t2\t400"]
+
+
+def load_bytes(content: bytes, name: str = "u.data", **kwargs):
+    upload = io.BytesIO(content)
+    upload.name = name
+    return load_ratings(upload, **kwargs)
+
+
+def test_a_utf8_byte_order_mark_is_ignored_and_noted():
+    ratings = load_bytes("\ufeffuser,item,rating\n1,10,4\n2,20,3\n".encode(), name="r.csv")
+    assert list(ratings.user_ids) == [1, 2]  # the header was recognised despite the mark
+    assert rating_of(ratings, 2, 20) == 3.0
+    assert ratings.notes == ("line 1: invisible byte-order mark (BOM) at the start ignored.",)
+
+
+def test_windows_line_ends_on_every_line_are_read_and_noted():
+    ratings = load_bytes(("\r\n".join(FOUR_FIELDS) + "\r\n").encode())
+    assert len(ratings) == 4
+    np.testing.assert_array_equal(ratings.timestamps, [100, 200, 300, 400])
+    assert ratings.notes == ("Windows line ends (CRLF) on every line read as ordinary ones.",)
+
+
+def test_windows_line_ends_on_some_lines_are_counted_with_the_first_line():
+    text = FOUR_FIELDS[0] + "\n" + FOUR_FIELDS[1] + "\r\n" + FOUR_FIELDS[2] + "\r\n" + FOUR_FIELDS[3] + "\n"
+    ratings = load_bytes(text.encode())
+    assert rating_of(ratings, 2, 10) == 5.0
+    assert ratings.notes == ("Windows line ends (CRLF) on 2 lines (first: line 2) read as ordinary ones.",)
+
+
+def test_blank_lines_are_skipped_and_noted_with_how_many_and_the_first():
+    text = FOUR_FIELDS[0] + "\n\n" + FOUR_FIELDS[1] + "\n \t \n" + "\n".join(FOUR_FIELDS[2:]) + "\n"
+    ratings = load_bytes(text.encode())
+    assert len(ratings) == 4
+    assert ratings.notes == ("2 blank lines skipped (first: line 2).",)
+
+
+def test_one_blank_line_is_named_by_its_line():
+    ratings = load_bytes(("\n".join(FOUR_FIELDS[:2]) + "\n\n" + "\n".join(FOUR_FIELDS[2:]) + "\n").encode())
+    assert len(ratings) == 4 and ratings.notes == ("line 3: blank line skipped.",)
+
+
+def test_comment_lines_are_skipped_and_noted():
+    text = "# exported from my notebook\nuser,item,rating\n1,10,4\n  # a note in the middle\n2,20,3\n"
+    ratings = load_bytes(text.encode(), name="r.csv")
+    assert (len(ratings), rating_of(ratings, 2, 20)) == (2, 3.0)
+    assert ratings.notes == ("2 comment lines (starting with #) skipped (first: line 1).",)
+
+
+def test_a_hash_inside_a_line_is_data_not_a_comment():
+    ratings = load_bytes(b"user,item,rating\nann,#1 hit,4\nbob,b-side,3\n", name="r.csv")
+    assert rating_of(ratings, "ann", "#1 hit") == 4.0 and ratings.notes == ()
+
+
+def test_a_u_data_line_with_a_stray_trailing_tab_loads_with_a_note_naming_it():
+    lines = FOUR_FIELDS.copy()
+    lines[2] += "\t"  # what Surprise reads and pandas refuses ("found 5 fields ... expected 4")
+    ratings = load_bytes(("\n".join(lines) + "\n").encode())
+    assert len(ratings) == 4
+    np.testing.assert_array_equal(ratings.timestamps, [100, 200, 300, 400])
+    assert ratings.notes == ("line 3: trailing tab ignored.",)
+
+
+def test_a_trailing_tab_on_every_line_is_one_note_and_not_a_column():
+    ratings = load_bytes(("\t\n".join(FOUR_FIELDS) + "\t\n").encode())
+    np.testing.assert_array_equal(ratings.timestamps, [100, 200, 300, 400])
+    assert ratings.notes == ("trailing tab ignored on every line.",)
+
+
+def test_trailing_separators_on_some_lines_are_counted_with_the_first_line():
+    text = "userId,movieId,rating\n1,10,4\n1,20,3,\n2,10,5, \n2,30,2\n"
+    ratings = load_bytes(text.encode(), name="ratings.csv")
+    assert rating_of(ratings, 2, 10) == 5.0
+    assert ratings.notes[0] == "trailing comma ignored on 2 lines (first: line 3)."
+
+
+def test_a_trailing_double_colon_in_ratings_dat_is_ignored():
+    ratings = load_bytes(("::\n".join(f.replace("\t", "::") for f in FOUR_FIELDS) + "::\n").encode(), "ratings.dat")
+    assert rating_of(ratings, 2, 30) == 2.0
+    assert ratings.notes == ("trailing '::' ignored on every line.",)
+
+
+def test_two_trailing_separators_are_still_a_wrong_number_of_fields():
+    lines = FOUR_FIELDS.copy()
+    lines[1] += "\t\t"
+    with pytest.raises(RatingsFormatError) as caught:
+        load_bytes(("\n".join(lines) + "\n").encode())
+    assert str(caught.value).startswith("u.data, line 2: found 6 fields separated by tabs but expected 4.")
+
+
+def test_spaces_around_fields_are_ignored_and_noted():
+    ratings = load_bytes(b"user,item,rating\n 1 , 10 , 4 \n2,20,3\n", name="r.csv")
+    assert list(ratings.user_ids) == [1, 2]  # numbers, not " 1 "
+    assert rating_of(ratings, 1, 10) == 4.0
+    assert ratings.notes == ("line 2: spaces around fields ignored.",)
+
+
+def test_a_space_inside_a_quoted_field_is_not_padding():
+    ratings = load_bytes(b'user,item,rating\n"a","x, y",4\n"b","z",3\n', name="r.csv")
+    assert rating_of(ratings, "a", "x, y") == 4.0 and ratings.notes == ()
+
+
+def test_separators_inside_quotes_with_escaped_quotes_do_not_count_as_fields():
+    ratings = load_bytes(b'user,item,rating\n"a","x ""big"", y",4\n"b","z",3\n', name="r.csv")
+    assert rating_of(ratings, "a", 'x "big", y') == 4.0 and ratings.notes == ()
+
+
+def test_a_space_outside_quotes_is_padding():
+    ratings = load_bytes(b'user,item,rating\n"a", "x, y",4\n"b","z",3\n', name="r.csv")
+    assert rating_of(ratings, "a", "x, y") == 4.0
+    assert ratings.notes == ("line 2: spaces around fields ignored.",)
+
+
+def test_a_latin1_ratings_file_is_read_and_the_note_names_the_first_non_utf8_line():
+    ratings = load_bytes("user,item,rating\nann,Heat,3\nJosé,Amélie,5\n".encode("latin-1"), name="r.csv")
+    assert rating_of(ratings, "José", "Amélie") == 5.0
+    assert ratings.notes == ("line 3: not UTF-8, so the file was read as Latin-1.",)
+
+
+@pytest.mark.parametrize(
+    ("ratings_text", "scale", "note"),
+    [
+        ("1,1,2\n2,2,4\n", (1.0, 5.0), None),  # a few whole stars are still the usual 1-5
+        ("1,1,0.5\n2,2,4\n", (0.5, 5.0), "ratings run from 0.5 to 5 in half stars."),
+        ("1,1,0\n2,2,5\n", (0.0, 5.0), "ratings run from 0 to 5."),
+        ("1,1,1\n2,2,8\n", (1.0, 10.0), "ratings run from 1 to 10."),
+        ("1,1,0.25\n2,2,3\n", (0.25, 3.0), "ratings run from 0.25 to 3."),
+    ],
+    ids=["whole stars 1-5", "half stars", "0-5", "1-10", "anything else: lowest to highest"],
+)
+def test_the_rating_scale_is_read_from_the_data_and_noted_unless_it_is_1_to_5(ratings_text, scale, note):
+    ratings = load_bytes(ratings_text.encode(), name="r.csv")
+    assert ratings.rating_scale == scale
+    assert ratings.notes == (() if note is None else (note,))
+
+
+def test_averaged_duplicates_do_not_move_the_scale_off_whole_stars():
+    ratings = load_bytes(b"1,1,3\n1,1,4\n2,2,5\n", name="r.csv", duplicates="mean")
+    assert rating_of(ratings, 1, 1) == 3.5
+    assert ratings.rating_scale == (1.0, 5.0)
+
+
+# --- strict where it matters: file, line and problem -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "expected_start"),
+    [
+        (b"1\t10\t4\n2\t20\tfour\n", "u.data, line 2: rating 'four' is not a number."),
+        (b"1\t10\t4\n\n2\t20\t45\n", "u.data, line 3: rating 45 is outside 0-10;"),
+        (b"1\t10\t4\n2\t20\n1\t20\t3\n", "u.data, line 2: found 2 fields separated by tabs but expected 3."),
+        (b"userId,movieId,timestamp\n1,2,3\n", "u.data, line 1: no rating column in the header"),
+        (b"1\t10\t4\n" + bytes(range(256)), "u.data, line 2: this is not a text file"),
+    ],
+    ids=["non-numeric rating", "out-of-scale rating", "missing column", "missing header column", "binary file"],
+)
+def test_a_strict_error_names_the_file_the_line_and_the_problem(content, expected_start):
+    with pytest.raises(RatingsFormatError) as caught:
+        load_bytes(content)
+    assert str(caught.value).startswith(expected_start)
