@@ -1,15 +1,18 @@
 """RecSys Lab entry point: page config, navigation, the shared sidebar, then the chosen page.
 
 Kept short on purpose: the logic lives in `recsys_core` (tested without Streamlit) and the
-layout in `app_pages/`, one file per page.
+layout in `app_pages/`, one file per page. The page icon is served from `assets/`: a Material
+icon name there would make the browser fetch the favicon from a font server on the internet.
 """
 
 import streamlit as st
 
 from app_pages import _ui as ui
+from app_pages._ui import data, progress
 
-st.set_page_config(page_title="RecSys Lab", page_icon=":material/recommend:", layout="wide")
+st.set_page_config(page_title="RecSys Lab", page_icon=str(data.ASSETS / "icon.png"), layout="wide")
 ui.configure_jax()
+progress.identify()
 
 pages = {
     "Start": [
@@ -21,10 +24,12 @@ pages = {
     ],
     "Lab": [
         st.Page("app_pages/your_data.py", title="Your data", icon=":material/upload_file:", url_path="your_data"),
-        st.Page("app_pages/playground.py", title="Playground: compare models", icon=":material/compare_arrows:", url_path="playground"),
+        st.Page("app_pages/playground.py", title="Playground: compare models", icon=":material/compare_arrows:",
+                url_path="playground"),
         st.Page("app_pages/rate_items.py", title="Rate items yourself", icon=":material/star:", url_path="rate_items"),
         st.Page("app_pages/progress.py", title="Progress and quiz scores", icon=":material/insights:",
                 url_path="progress"),
+        st.Page("app_pages/teacher.py", title="Teacher view", icon=":material/school:", url_path="teacher"),
     ],
 }
 page = st.navigation(pages)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
+from app_pages._ui.controls import L2_VALUES, LEARNING_RATES, Control, choices, row, widget
 from recsys_core import plots
 from recsys_core.evaluation import compare
 from recsys_core.training.mf import MFConfig
@@ -48,24 +49,23 @@ if ratings.n_ratings < 1_000:
             "different seed can reorder the models.", icon=":material/info:")
 
 st.subheader("Settings")
-c1, c2, c3, c4 = st.columns(4)
-k = c1.slider("MF rank k", 1, 64, MF_DEFAULTS.k, key="pg_k", bind="query-params",
-              help="Taste features per user and item in biased MF.")
-lr = c2.select_slider("MF learning rate", ui.choices(ui.LEARNING_RATES, MF_DEFAULTS.learning_rate),
-                      value=MF_DEFAULTS.learning_rate, key="pg_lr", bind="query-params",
-                      help=f"Per-rating SGD step, multiplied by {MF_DEFAULTS.lr_decay} after every epoch.")
-l2 = c3.select_slider("MF L2", ui.choices(ui.L2_VALUES, MF_DEFAULTS.l2), value=MF_DEFAULTS.l2, key="pg_l2",
-                      bind="query-params", help="Penalty on large factors and biases.")
-mf_epochs = c4.slider("MF epochs", 1, 100, MF_DEFAULTS.epochs, key="pg_epochs", bind="query-params")
-c5, c6, c7, c8 = st.columns(4)
-scorer = c5.segmented_control("Neural scorer", ("mlp", "dot"), default=NEURAL_DEFAULTS.scorer, required=True,
-                              key="pg_scorer", bind="query-params",
-                              help="mlp: a small network over both embeddings; dot: their dot product.")
-dim = c6.select_slider("Embedding size", (8, 16, 32, 64), value=NEURAL_DEFAULTS.embedding_dim, key="pg_dim",
-                       bind="query-params")
-neural_epochs = c7.slider("Neural epochs", 1, 50, NEURAL_DEFAULTS.epochs, key="pg_nepochs", bind="query-params")
-seed = c8.number_input("Model seed (all models)", 0, 9999, 0, key="pg_seed", bind="query-params",
-                       help="Seeds every model's initial weights and batch order.")
+values = row([
+    (Control("pg_k", "MF rank k", "slider", low=1, high=64, help="Taste features per user and item in biased MF."),
+     MF_DEFAULTS.k),
+    (Control("pg_lr", "MF learning rate", "select", choices(LEARNING_RATES, MF_DEFAULTS.learning_rate),
+             help=f"Per-rating SGD step, multiplied by {MF_DEFAULTS.lr_decay} after every epoch."), MF_DEFAULTS.learning_rate),
+    (Control("pg_l2", "MF L2", "select", choices(L2_VALUES, MF_DEFAULTS.l2), help="Penalty on large factors and biases."),
+     MF_DEFAULTS.l2),
+    (Control("pg_epochs", "MF epochs", "slider", low=1, high=100), MF_DEFAULTS.epochs),
+    (Control("pg_scorer", "Neural scorer", "segmented", ("mlp", "dot"),
+             help="mlp: a small network over both embeddings; dot: their dot product."), NEURAL_DEFAULTS.scorer),
+    (Control("pg_dim", "Embedding size", "select", (8, 16, 32, 64)), NEURAL_DEFAULTS.embedding_dim),
+    (Control("pg_nepochs", "Neural epochs", "slider", low=1, high=50), NEURAL_DEFAULTS.epochs),
+    (Control("pg_seed", "Model seed (all models)", "number", low=0, high=9999,
+             help="Seeds every model's initial weights and batch order."), 0),
+])
+k, lr, l2, mf_epochs = values["pg_k"], values["pg_lr"], values["pg_l2"], values["pg_epochs"]
+scorer, dim, neural_epochs, seed = values["pg_scorer"], values["pg_dim"], values["pg_nepochs"], values["pg_seed"]
 mf_config = MFConfig(k=k, learning_rate=lr, l2=l2, epochs=mf_epochs, lr_decay=MF_DEFAULTS.lr_decay, seed=int(seed))
 neural_config = NeuralConfig(scorer=scorer, embedding_dim=dim, epochs=neural_epochs, seed=int(seed))
 signature = (data_key, mf_config, neural_config)
@@ -127,7 +127,7 @@ for line in compare.findings(results, ratings.n_ratings, ratings.n_users):
 
 left, right = st.columns(2)
 with left:
-    chosen = st.selectbox("Metric in the bar chart", tuple(METRICS), key="pg_metric", bind="query-params")
+    chosen = widget(Control("pg_metric", "Metric in the bar chart", "segmented", tuple(METRICS)), "RMSE")
     column, y_title, fmt = METRICS[chosen]
     bars = table[["Model", column]].rename(columns={"Model": "model"}).dropna()
     st.plotly_chart(plots.grouped_bars(bars, "model", column, f"{chosen} per model", y_title, text_format=fmt),

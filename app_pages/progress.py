@@ -1,23 +1,25 @@
-"""Progress and quiz scores for this browser session."""
+"""Progress and quiz scores: what this learner has done, kept across reloads and server restarts."""
 
 import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
+from app_pages._ui import progress
 
 st.title("Progress and quiz scores")
-st.markdown("What you have done in this session. Scores are kept until you close the tab.")
+st.markdown("What you have done so far. Your progress is saved under the anonymous learner id in this page's "
+            "address: open the same address again (even after the server restarts) and it is still here.")
 
 rows = []
 for lesson in ui.LESSONS:
-    progress = ui.progress_of(lesson.id)
+    entry = ui.progress_of(lesson.id)
     total = len(ui.questions(lesson.id))
-    right, answered = sum(progress["quiz"].values()), len(progress["quiz"])
+    right, answered = sum(entry["quiz"].values()), len(entry["quiz"])
     rows.append(
         {
             "Lesson": lesson.title,
-            "Opened": "yes" if progress["visited"] else "no",
-            "Trained a model": "yes" if progress["trained"] else "no",
+            "Opened": "yes" if entry["visited"] else "no",
+            "Trained a model": "yes" if entry["trained"] else "no",
             "Questions answered": f"{answered} / {total}",
             "Correct": right,
             "Score": right / total if total else 0.0,
@@ -35,10 +37,4 @@ total_questions = sum(len(ui.questions(lesson.id)) for lesson in ui.LESSONS)
 st.metric("All lessons", f"{total_right} / {total_questions} correct")
 
 
-def reset() -> None:
-    st.session_state.pop("progress", None)
-    for key in [k for k in st.session_state if str(k).startswith(("quiz:", "quizexp:"))]:
-        del st.session_state[key]
-
-
-st.button("Start over (clear scores)", on_click=reset, icon=":material/restart_alt:")
+st.button("Start over (clear scores)", on_click=progress.reset, icon=":material/restart_alt:")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
+from app_pages._ui.controls import Control, widget
 from recsys_core import plots
 from recsys_core.data import Ratings
 from recsys_core.evaluation.ranking import popular_items, recommendation_table, top_k
@@ -53,12 +54,12 @@ if per_user < 20:
             f"your ratings move the list only a little. {more}", icon=":material/info:")
 
 c1, c2 = st.columns(2)
-n_items = c1.select_slider("Items to rate", (8, 12, 16, 24), value=12, key="ri_n", bind="query-params",
-                           help="Popular items, spread across genres.")
-l2 = c2.select_slider("L2 for your vector", (0.3, 1.0, 3.0, 10.0, 30.0), value=3.0, key="ri_l2", bind="query-params",
-                      help="How hard your vector and bias are pulled towards zero, i.e. towards a newcomer's list. "
-                           f"A Bayesian would pick about {cold_start.prior_l2(params, train_mse):.1f} for this model: "
-                           "the rating noise (training MSE) over the spread of the trained users' features.")
+n_items = widget(Control("ri_n", "Items to rate", "select", (8, 12, 16, 24), help="Popular items, spread across genres."),
+                 12, c1)
+l2 = widget(Control("ri_l2", "L2 for your vector", "select", (0.3, 1.0, 3.0, 10.0, 30.0),
+                    help="How hard your vector and bias are pulled towards zero, i.e. towards a newcomer's list. "
+                         f"A Bayesian would pick about {cold_start.prior_l2(params, train_mse):.1f} for this model: the "
+                         "rating noise (training MSE) over the spread of the trained users' features."), 3.0, c2)
 
 candidates = cold_start.items_to_rate(ratings, n_items)
 popularity = np.bincount(ratings.items, minlength=ratings.n_items)

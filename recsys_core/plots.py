@@ -13,14 +13,33 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from recsys_core.training.loop import EpochRecord
 
-TRAIN_COLOR = "#4f46e5"
-VAL_COLOR = "#f97316"
+# Okabe & Ito's colour-blind-safe palette; training and validation also differ in line style and
+# marker, so the two never rely on colour alone.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+TRAIN_COLOR, VAL_COLOR = PALETTE[0], PALETTE[1]
+SERIES_STYLE = {  # name -> (colour, dash, marker)
+    "training": (TRAIN_COLOR, "solid", "circle"),
+    "validation": (VAL_COLOR, "dash", "square"),
+}
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross")
 GRID = dict(showgrid=True, gridcolor="#e5e7eb")
-PALETTE = ("#4f46e5", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9", "#eab308", "#64748b")
+CLIP_FACTOR = 3.0  # a loss above this many times its untrained value is drawn at the top edge, marked
+
+
+def number(value: float, digits: int = 4) -> str:
+    """A table cell for a number: no "None" or "nan" — a dash where there is no value."""
+    if value is None or not math.isfinite(value):
+        return "—" if value is None or math.isnan(value) else ("∞" if value > 0 else "−∞")
+    return f"{value:.{digits}g}" if abs(value) >= 1e4 else f"{value:.{digits}f}"
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """A term added to a sum, written once with its own sign: "+ 0.12" or "− 0.06" (never "+ -0.06")."""
+    return f"{'−' if value < 0 else '+'} {abs(value):.{digits}f}"
 
 
 def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.Figure:
@@ -35,8 +54,20 @@ def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.F
 
 
 def _finite(values: Sequence[float]) -> list[float | None]:
-    """Plotly draws NaN as a gap; keep it explicit so a diverged epoch shows as missing."""
+    """Plotly draws None as a gap; NaN and inf become gaps (the blow-up is marked separately)."""
     return [v if math.isfinite(v) else None for v in values]
+
+
+def _clipped(values: Sequence[float], ceiling: float) -> tuple[list[float | None], list[tuple[int, float]]]:
+    """Values at most ``ceiling`` (bigger ones drawn at it), and the (index, value) of each clipped one."""
+    shown, over = [], []
+    for i, v in enumerate(values):
+        if not math.isfinite(v) or v > ceiling:
+            over.append((i, v))
+            shown.append(ceiling)
+        else:
+            shown.append(v)
+    return shown, over
 
 
 def training_curves(
@@ -46,58 +77,77 @@ def training_curves(
     total_epochs: int | None = None,
     best_epoch: int | None = None,
     metric_as_percent: bool = False,
+    show_metric: bool = True,
+    highlight_epoch: int | None = None,
 ) -> go.Figure:
-    """Loss (left) and the lesson's accuracy measure (right), train vs validation, per epoch.
+    """Loss (left) and the lesson's accuracy measure (right), training vs validation, per epoch.
 
-    The x axis is fixed to the full epoch budget so a learner watching it live sees how far the
-    run has come; the best epoch (early stopping's choice) is marked when given.
+    Epoch 0 is the untrained model, so the fall starts where it really starts. The x axis is the
+    full epoch budget so a learner watching live sees how far the run has come. A loss that blows
+    up is drawn at the top of a clipped axis with a triangle and its value (or "NaN") instead of
+    squashing the curve flat or leaving the chart blank. Built from a plain dict (no
+    ``make_subplots``): this chart is redrawn many times a second while a run plays.
     """
     epochs = [r.epoch for r in history]
-    has_metric = any(math.isfinite(r.val_metric) for r in history)
-    cols = 2 if has_metric else 1
-    fig = make_subplots(
-        rows=1,
-        cols=cols,
-        subplot_titles=(f"Loss per epoch — {loss_name}", f"{metric_name} per epoch")[:cols],
-        horizontal_spacing=0.12,
-    )
-    scale = 100.0 if metric_as_percent else 1.0
-    series = [("train_loss", "val_loss", 1)]
-    if has_metric:
-        series.append(("train_metric", "val_metric", 2))
-    for train_field, val_field, col in series:
-        factor = scale if col == 2 else 1.0
-        for field, name, color in ((train_field, "training", TRAIN_COLOR), (val_field, "validation", VAL_COLOR)):
-            fig.add_trace(
-                go.Scatter(
-                    x=epochs,
-                    y=_finite([getattr(r, field) * factor for r in history]),
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    showlegend=col == 1,
-                    line=dict(color=color, width=2.5),
-                    marker=dict(size=6),
-                    hovertemplate=f"epoch %{{x}}<br>{name}: %{{y:.4f}}<extra></extra>",
-                ),
-                row=1,
-                col=col,
-            )
+    has_metric = show_metric and any(math.isfinite(r.val_metric) for r in history)
     x_max = max(total_epochs or 0, epochs[-1] if epochs else 1)
-    for col in range(1, cols + 1):
-        fig.update_xaxes(title_text="epoch", range=[0.5, x_max + 0.5], dtick=max(1, x_max // 10), row=1, col=col, **GRID)
-    fig.update_yaxes(title_text=loss_name, row=1, col=1, **GRID)
+    domains = [(0.0, 0.44), (0.56, 1.0)] if has_metric else [(0.0, 1.0)]
+    start = [v for v in (history[0].train_loss, history[0].val_loss) if math.isfinite(v)] if history else []
+    ceiling = CLIP_FACTOR * max(start) if start else math.inf
+    data, annotations, clipped_any = [], [], False
+    panels = [("train_loss", "val_loss", 1.0)] + ([("train_metric", "val_metric", 100.0 if metric_as_percent else 1.0)]
+                                                  if has_metric else [])
+    for panel, (train_field, val_field, scale) in enumerate(panels, start=1):
+        axis = "" if panel == 1 else str(panel)
+        for field, name in ((train_field, "training"), (val_field, "validation")):
+            colour, dash, marker = SERIES_STYLE[name]
+            values = [getattr(r, field) * scale for r in history]
+            if panel == 1:
+                values, over = _clipped(values, ceiling)
+                clipped_any |= bool(over)
+                if over:
+                    data.append(dict(type="scatter", x=[epochs[i] for i, _ in over], y=[ceiling] * len(over),
+                                     mode="markers+text", marker=dict(symbol="triangle-up", size=13, color=colour),
+                                     text=[("NaN" if math.isnan(v) else f"{v:.3g}") for _, v in over],
+                                     textposition="bottom center", showlegend=False, xaxis="x", yaxis="y",
+                                     hovertemplate=f"epoch %{{x}}<br>{name}: %{{text}} (off the chart)<extra></extra>"))
+            data.append(dict(type="scatter", x=epochs, y=_finite(values), mode="lines+markers", name=name,
+                             legendgroup=name, showlegend=panel == 1, xaxis=f"x{axis}", yaxis=f"y{axis}",
+                             line=dict(color=colour, width=2.5, dash=dash), marker=dict(size=6, symbol=marker),
+                             hovertemplate=f"epoch %{{x}}<br>{name}: %{{y:.4f}}<extra></extra>"))
+    layout: dict = dict(height=380, plot_bgcolor="white", margin=dict(l=10, r=10, t=40, b=10),
+                        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5))
+    tick = max(1, math.ceil(x_max / 10))
+    for panel, (lo, hi) in enumerate(domains, start=1):
+        axis = "" if panel == 1 else str(panel)
+        layout[f"xaxis{axis}"] = dict(domain=[lo, hi], range=[-0.5, x_max + 0.5], dtick=tick, anchor=f"y{axis}",
+                                      title=dict(text="epoch (0 = untrained)"), **GRID)
+        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", **GRID)
+        title = f"Loss per epoch — {loss_name}" if panel == 1 else f"{metric_name} per epoch"
+        annotations.append(dict(text=title, x=(lo + hi) / 2, y=1.06, xref="paper", yref="paper",
+                                showarrow=False, font=dict(size=13), xanchor="center", yanchor="bottom"))
+    layout["yaxis"]["title"] = dict(text=loss_name)
+    if clipped_any:
+        layout["yaxis"]["range"] = [0, ceiling * 1.08]
+        annotations.append(dict(text=f"▲ off the chart: above {CLIP_FACTOR:g}x the untrained loss", x=0.0, y=1.0,
+                                xref="x domain", yref="y domain", showarrow=False, xanchor="left", yanchor="top",
+                                font=dict(size=11, color="#9a3412")))
     if has_metric:
-        unit = f"{metric_name} (%)" if metric_as_percent else metric_name
-        fig.update_yaxes(title_text=unit, row=1, col=2, **GRID)
-    if best_epoch:
-        for col in range(1, cols + 1):
-            fig.add_vline(x=best_epoch, line_dash="dash", line_color="#10b981", row=1, col=col)
-        fig.add_annotation(
-            x=best_epoch, y=0.98, xref="x", yref="paper", text=f" lowest validation loss: epoch {best_epoch}",
-            showarrow=False, font=dict(color="#047857", size=11), xanchor="left", yanchor="top",
-        )
-    return _layout(fig, height=380)
+        layout["yaxis2"]["title"] = dict(text=f"{metric_name} (%)" if metric_as_percent else metric_name)
+    shapes = []
+    for epoch, colour, text in ((best_epoch, "#009E73", "lowest validation loss"), (highlight_epoch, "#374151", "replay")):
+        if epoch is None or (epoch == 0 and text != "replay"):
+            continue
+        for panel in range(1, len(domains) + 1):
+            axis = "" if panel == 1 else str(panel)
+            shapes.append(dict(type="line", x0=epoch, x1=epoch, y0=0, y1=1, xref=f"x{axis}", yref=f"y{axis} domain",
+                               line=dict(color=colour, dash="dot" if text == "replay" else "dash", width=1.5)))
+        right = epoch > 0.6 * x_max  # keep the label inside the chart
+        annotations.append(dict(text=f"{text}: epoch {epoch}", x=epoch, y=0.02, xref="x", yref="y domain",
+                                showarrow=False, xanchor="right" if right else "left", yanchor="bottom",
+                                font=dict(size=11, color=colour)))
+    layout["annotations"], layout["shapes"] = annotations, shapes
+    return go.Figure(dict(data=data, layout=layout), skip_invalid=False)
 
 
 def overlay_curves(runs: dict[str, Sequence[EpochRecord]], field: str, y_title: str, title: str, scale: float = 1.0) -> go.Figure:
@@ -113,10 +163,12 @@ def overlay_curves(runs: dict[str, Sequence[EpochRecord]], field: str, y_title: 
                 y=_finite([getattr(r, field) * scale for r in history]),
                 mode="lines+markers",
                 name=label,
-                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5),
+                # Runs differ in colour, dash and marker: "Before" and "your run" never look alike.
+                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5, dash=DASHES[i % len(DASHES)]),
+                marker=dict(symbol=MARKERS[i % len(MARKERS)], size=6),
             )
         )
-    fig.update_xaxes(title_text="epoch", **GRID)
+    fig.update_xaxes(title_text="epoch (0 = untrained)", **GRID)
     fig.update_yaxes(title_text=y_title, **GRID)
     return _layout(fig, title=title)
 
@@ -151,10 +203,14 @@ def matrix_heatmap(
     return _layout(fig, height=height, title=title)
 
 
-def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int = 30) -> go.Figure:
-    """The first rows of a factor matrix (rows x k latent features), diverging around zero."""
+def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int = 30,
+                   bound: float | None = None) -> go.Figure:
+    """The first rows of a factor matrix (rows x k latent features), diverging around zero.
+
+    ``bound`` fixes the colour scale (a replay uses one bound for every epoch, so colours compare).
+    """
     block = np.asarray(matrix)[:max_rows]
-    bound = float(np.abs(block).max()) or 1.0
+    bound = bound or float(np.abs(block).max()) or 1.0
     fig = go.Figure(
         go.Heatmap(
             z=block,
@@ -176,7 +232,7 @@ def vector_bars(values: np.ndarray, title: str, y_title: str, labels: Sequence[s
     """One vector as bars (a user's factors, a term-by-term product)."""
     values = np.asarray(values, dtype=float)
     x = list(labels) if labels is not None else [f"f{j + 1}" for j in range(values.shape[0])]
-    colors = [color if v >= 0 else "#ef4444" for v in values]
+    colors = [color if v >= 0 else PALETTE[1] for v in values]
     fig = go.Figure(go.Bar(x=x, y=values, marker_color=colors, hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_xaxes(title_text="latent feature" if labels is None else "")
     fig.update_yaxes(title_text=y_title, zeroline=True, zerolinecolor="#9ca3af", tickformat=tickformat, **GRID)
@@ -189,7 +245,7 @@ def score_bars(scores: np.ndarray, seen: np.ndarray, top: np.ndarray, title: str
     order = np.argsort(-scores)
     seen_set = set(np.asarray(seen).tolist())
     top_set = set(np.asarray(top).tolist())
-    colors = ["#10b981" if i in top_set else "#d1d5db" if i in seen_set else "#a5b4fc" for i in order]
+    colors = [PALETTE[2] if i in top_set else "#d1d5db" if i in seen_set else PALETTE[5] for i in order]
     fig = go.Figure(
         go.Bar(
             x=np.arange(1, len(order) + 1),
@@ -284,9 +340,10 @@ def policy_lines(
             )
         )
     if marker_x is not None:
-        fig.add_vline(x=marker_x, line_dash="dash", line_color="#10b981")
-        fig.add_annotation(x=marker_x, y=0.98, xref="x", yref="paper", text=f" {marker_text}", showarrow=False,
-                           font=dict(color="#047857", size=11), xanchor="left", yanchor="top")
+        fig.add_vline(x=marker_x, line_dash="dash", line_color=PALETTE[2])
+        right = marker_x > 0.6 * float(frame[x].max())  # keep the label inside the chart
+        fig.add_annotation(x=marker_x, y=0.98, xref="x", yref="paper", text=f" {marker_text} ", showarrow=False,
+                           font=dict(color="#047857", size=11), xanchor="right" if right else "left", yanchor="top")
     fig.update_xaxes(title_text=x_title, **GRID)
     fig.update_yaxes(title_text=y_title, rangemode="tozero", **GRID)
     return _layout(fig, height=380, title=title)

@@ -10,7 +10,7 @@ showed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 QUIZ_DIR = Path(__file__).resolve().parent.parent / "assets" / "quizzes"
@@ -65,6 +65,15 @@ def load_quiz(lesson: str, quiz_dir: Path = QUIZ_DIR) -> list[Question]:
     if len({q.id for q in questions}) != len(questions):
         raise QuizFormatError(f"{path.name}: question ids must be unique")
     return questions
+
+
+def filled(question: Question, numbers: dict) -> Question:
+    """The question with its template fields (``{empty:.0%}``) filled from the live ``numbers``."""
+    if not numbers:
+        return question
+    return replace(question, prompt=question.prompt.format(**numbers), explanation=question.explanation.format(**numbers),
+                   options=tuple(o.format(**numbers) for o in question.options),
+                   experiment_label=question.experiment_label.format(**numbers))
 
 
 def grade(question: Question, choice: int, answer: int | None = None, explanation: str | None = None) -> Feedback:

@@ -21,7 +21,7 @@ import pandas as pd
 from recsys_core.data import FILL_CHOICES, Ratings, fill_missing
 from recsys_core.lessons.stages import stage, user_row_text, vector_text
 from recsys_core.models.mf import MFParams, numpy_params, predict_mf_numpy, score_matrix
-from recsys_core.training.loop import EpochRecord
+from recsys_core.training.loop import EpochRecord, TrainingRun
 from recsys_core.training.mf import MFConfig, mf_trainer
 
 # --- the preprocessing experiment --------------------------------------------------------------
@@ -102,7 +102,12 @@ def run_preprocessing(train: Ratings, val: Ratings, choice: str, config: MFConfi
     started = time.perf_counter()
     data = preprocess(train, choice)
     cfg = experiment_config(config, choice)
-    run = mf_trainer(data, val, cfg).fit()
+    return result_of(mf_trainer(data, val, cfg).fit(), choice, len(data), cfg, train, val, time.perf_counter() - started)
+
+
+def result_of(run: TrainingRun, choice: str, training_cells: int, config: MFConfig, train: Ratings, val: Ratings,
+              seconds: float) -> PreprocessingResult:
+    """A trained run as one variant of the experiment (the lesson's own run is "keep the mask")."""
     params = numpy_params(run.params)
     predicted = score_matrix(params)
     low, high = train.rating_scale
@@ -112,8 +117,8 @@ def run_preprocessing(train: Ratings, val: Ratings, choice: str, config: MFConfi
     unrated[train.users, train.items] = False
     return PreprocessingResult(
         choice=choice,
-        training_cells=len(data),
-        config=cfg,
+        training_cells=training_cells,
+        config=config,
         params=params,
         initial_params=numpy_params(run.initial_params),
         history=run.history,
@@ -124,7 +129,7 @@ def run_preprocessing(train: Ratings, val: Ratings, choice: str, config: MFConfi
         unrated_mean_raw=float(predicted[unrated].mean()),
         stop_reason=run.stop_reason,
         message=run.message,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
     )
 
 
@@ -214,15 +219,23 @@ def predictions_for_user(results: dict[str, PreprocessingResult], train: Ratings
 # --- the pipeline trace --------------------------------------------------------------------------
 
 
-def example_cells(train: Ratings, val: Ratings, user: int) -> tuple[int, int]:
+def example_cells(train: Ratings, val: Ratings, user: int, before: MFParams | None = None,
+                  after: MFParams | None = None) -> tuple[int, int]:
     """(a training item ``user`` rated, an item the user has no training rating for).
 
-    The unrated item is a held-out one when there is one (its true rating is known), else the
-    first item the user never rated.
+    Given the parameters ``before`` and ``after`` training, the rated item is the one whose
+    prediction training moved furthest *toward* its known rating, so the example shows what
+    training does; otherwise the user's first rated item. The unrated item is a held-out one
+    when there is one (its true rating is known), else the first item the user never rated.
     """
     mine = train.items[train.users == user]
     held = val.items[val.users == user]
     rated_item = int(mine[0]) if len(mine) else 0
+    if len(mine) and before is not None and after is not None:
+        known = train.ratings[train.users == user]
+        users = np.full(len(mine), user)
+        gain = np.abs(predict_mf_numpy(before, users, mine) - known) - np.abs(predict_mf_numpy(after, users, mine) - known)
+        rated_item = int(mine[int(np.argmax(gain))])
     if len(held):
         return rated_item, int(held[0])
     unrated = np.setdiff1d(np.arange(train.n_items), mine)
@@ -239,7 +252,7 @@ def cf_stages(train: Ratings, val: Ratings, result: PreprocessingResult, user: i
     k, cells = result.config.k, n_users * n_items
     n_missing = cells - train.n_ratings
     params = result.params
-    rated_item, new_item = example_cells(train, val, user)
+    rated_item, new_item = example_cells(train, val, user, result.initial_params, params)
     uid, rated_title, new_title = train.user_ids[user], train.title(rated_item), train.title(new_item)
     known = float(train.ratings[(train.users == user) & (train.items == rated_item)][0])
     before = _predict(result.initial_params, user, rated_item)
@@ -395,3 +408,57 @@ def item_map(ratings: Ratings, item_factors: np.ndarray) -> tuple[pd.DataFrame, 
                   for i in range(ratings.n_items)],
     })
     return frame, share
+
+
+# --- quiz experiments and the key insight ---------------------------------------------------------
+
+NEIGHBOURS_CLEAR = 1.5  # neighbours share a genre this many times more often than chance: taste learned
+
+
+def preprocessing_outcome(results: dict[str, PreprocessingResult], baseline_rmse: float, train_mean: float):
+    """(sentence, (right option, explanation)) for "which preprocessing is best?" from the learner's runs."""
+    order = ["zero", "mean", "mask"]
+    scores = ", ".join(f"{PREPROCESSING_LABELS[c]} {results[c].val_rmse:.3f}" for c in order if c in results)
+    return (f"Held-out RMSE — {scores} stars.",
+            (order.index(best_choice(results)), experiment_findings(results, baseline_rmse, train_mean)))
+
+
+def neighbours_outcome(ratings: Ratings, item_factors: np.ndarray):
+    """(sentence, (right option, explanation)) for "do neighbours share genres?" from the learner's model."""
+    found = genre_agreement(ratings, item_factors)
+    if found is None:
+        return "This data has no genres, so the question cannot be checked here.", (1, "No genres to compare.")
+    ratio = found["neighbour_share"] / max(found["random_share"], 1e-9)
+    answer = 0 if ratio >= NEIGHBOURS_CLEAR else 1 if ratio >= 1 / NEIGHBOURS_CLEAR else 2
+    why = (f"Your model: {found['neighbour_share']:.0%} of nearest neighbours share a genre, random items "
+           f"{found['random_share']:.0%} ({ratio:.1f}x). Features only capture taste where users' ratings overlap: with "
+           "more ratings per user they do.")
+    return (f"Nearest neighbours share a genre {found['neighbour_share']:.0%} of the time; random items "
+            f"{found['random_share']:.0%}.", (answer, why))
+
+
+def quiz_experiments(results_of_run, run: TrainingRun, train: Ratings, baseline_rmse: float) -> dict:
+    """The quiz's "predict, then run" experiments on the learner's own run."""
+    return {"preprocessing": lambda: preprocessing_outcome(results_of_run(), baseline_rmse, train.global_mean),
+            "neighbours": lambda: neighbours_outcome(train, np.asarray(run.params.item_factors))}
+
+
+def insight(results: dict[str, PreprocessingResult] | None, train: Ratings, baseline_rmse: float,
+            params: MFParams | None, k: int) -> str:
+    """What this learner's own run showed, in sentences made from its numbers."""
+    if results is None or params is None:
+        return "Train the model (Training tab) and this says what your own run showed."
+    mask, zero = results["mask"], results.get("zero")
+    text = (f"From {train.n_ratings:,} ratings your model learned {k} features for each of {train.n_users:,} users and "
+            f"{train.n_items:,} items; keeping the mask it misses held-out ratings by **{mask.val_rmse:.3f} stars** "
+            f"(guessing the mean: {baseline_rmse:.3f}).")
+    if zero is not None:
+        text += f" Treating every missing rating as 0 made that **{zero.val_rmse:.3f}**: unseen is not disliked."
+    agreement = genre_agreement(train, np.asarray(params.item_factors))
+    if agreement is not None:
+        share, chance = agreement["neighbour_share"], agreement["random_share"]
+        text += (f" Items close in feature space share a genre {share:.0%} of the time (chance: {chance:.0%}): "
+                 "similarity learned from users' overlapping tastes alone." if share >= NEIGHBOURS_CLEAR * chance else
+                 f" Nearest items share a genre only {share:.0%} of the time (chance: {chance:.0%}): too few "
+                 "overlapping ratings to learn tastes yet — try more ratings per user.")
+    return text

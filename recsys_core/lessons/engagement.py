@@ -204,12 +204,18 @@ def ordered(table: pd.DataFrame) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
+MIN_GAP = 0.02  # CTR points: a smaller gap is not called a win even when the intervals part
+
+
 def compare(table: pd.DataFrame, a: str, b: str) -> str:
-    """HIGHER/LOWER when ``a``'s 95% interval lies wholly above/below ``b``'s, else TIE."""
+    """HIGHER/LOWER when ``a``'s 95% interval lies wholly above/below ``b``'s *and* the CTRs differ by
+    at least `MIN_GAP`, else TIE: with enough sessions the intervals part on a gap too small to
+    matter, and a verdict must not flip on that."""
     rows = table.set_index("policy")
-    if rows.loc[a, "ci_low"] > rows.loc[b, "ci_high"]:
+    gap = rows.loc[a, "ctr"] - rows.loc[b, "ctr"]
+    if rows.loc[a, "ci_low"] > rows.loc[b, "ci_high"] and gap >= MIN_GAP:
         return HIGHER
-    if rows.loc[a, "ci_high"] < rows.loc[b, "ci_low"]:
+    if rows.loc[a, "ci_high"] < rows.loc[b, "ci_low"] and gap <= -MIN_GAP:
         return LOWER
     return TIE
 
@@ -242,7 +248,8 @@ def engagement_findings(table: pd.DataFrame, n_ratings: int, n_users: int) -> li
         lines.append(
             f"The trained model's lists get **{words[verdict]} clicks** than {baseline} "
             f"({ctr[eg.MODEL]:.1%} vs {ctr[baseline]:.1%}, {_ratio(table, eg.MODEL, baseline):.2f}x"
-            + (", the 95% intervals do not overlap)." if verdict != TIE else "; the 95% intervals overlap).")
+            + (f", the 95% intervals do not overlap and the gap is at least {MIN_GAP * 100:.0f} points)." if verdict != TIE
+               else f"; the 95% intervals overlap or the gap is under {MIN_GAP * 100:.0f} points).")
         )
     if eg.HIGHEST_RATED in ctr:
         verdict = compare(table, eg.MODEL, eg.HIGHEST_RATED)
@@ -344,3 +351,92 @@ def list_length_finding(by_k: pd.DataFrame) -> str:
     trend = ("falls" if model[last] < model[first] else "rises") + f" from {model[first]:.1%} at k = {first} to {model[last]:.1%} at k = {last}"
     why = ": its first slots hold its most confident picks." if model[last] < model[first] else "."
     return f"Right: the model's CTR {trend}{why}"
+
+
+# --- the A/B test's words, the quiz and the key insight -------------------------------------------
+
+
+def ab_test_intro() -> str:
+    """How the simulated A/B test works, with the click chances the simulation really uses."""
+    chances = ", ".join(f"{p:.0%} for an item they would truly rate {s} stars" for s, p in click_chances().items())
+    return ("Do these lists really get more clicks? Simulated users, whose true tastes the synthetic catalogue planted, "
+            "each see a list of items they have not rated, from one of four **policies**: **random** items, the **most "
+            "popular** items, the **highest rated** items (both the same for everyone), or your **trained model**'s top "
+            f"items. A user clicks a shown item with a chance that rises with how much they truly like it: {chances}. "
+            "All policies meet the same users and the same luck, so differences are the policies' own.")
+
+
+def ctr_alt_text(table: pd.DataFrame, sessions: int, k: int) -> str:
+    """The CTR chart in words, for screen readers."""
+    ctr = ordered(table).set_index("policy")["ctr"]
+    return (f"Bar chart of click-through rate over {sessions:,} simulated sessions of {k} items: "
+            + ", ".join(f"{policy} {value:.1%}" for policy, value in ctr.items()) + ".")
+
+
+def more_data_label() -> str:
+    return (f"Try it: {MORE_DATA['ratings']:,} ratings, {MORE_DATA['scorer']} scorer (learning rate "
+            f"{MORE_DATA['learning_rate']:g}, L2 {MORE_DATA['l2']:g})")
+
+
+def model_vs_popular(table: pd.DataFrame | None, k: int):
+    """(sentence, (right option, explanation)) for "does the model beat most popular?"."""
+    if table is None:
+        return "The simulation needs the synthetic catalogue and a model that did not diverge: switch data or retrain."
+    ctr = table.set_index("policy")["ctr"]
+    result = f"Your run, k = {k}: trained model {ctr[eg.MODEL]:.1%} vs most popular {ctr[eg.POPULAR]:.1%}."
+    answer = {LOWER: 0, TIE: 1, HIGHER: 2}[compare(table, eg.MODEL, eg.POPULAR)]
+    return result, (answer, result + " Popular items are liked by many, but not by everyone; the model picks for the "
+                    f"user in front of it. A win needs intervals that do not overlap and a gap of at least "
+                    f"{MIN_GAP * 100:.0f} points.")
+
+
+def more_data_outcome(result: pd.DataFrame, big_train: Ratings, n_users: int, small_per_user: float):
+    """(sentence, (right option, explanation)) for "does personalisation win with more data?"."""
+    ctr = result.set_index("policy")["ctr"]
+    message = (f"{len(big_train) / 0.8:,.0f} ratings, {MORE_DATA['scorer']} scorer: trained model {ctr[eg.MODEL]:.1%} "
+               f"vs highest rated {ctr[eg.HIGHEST_RATED]:.1%}.")
+    answer = 1 if compare(result, eg.MODEL, eg.HIGHEST_RATED) == HIGHER else 0
+    return message, (answer, message + f" With {big_train.n_ratings / n_users:.0f} training ratings per user the model "
+                     f"can learn each user's own taste; with {small_per_user:.0f} it mostly learns which items are good "
+                     "for everyone.")
+
+
+def insight(run, train: Ratings, dim: int, table: pd.DataFrame | None, ceiling: float | None, k: int) -> str:
+    """What this learner's own run showed, in sentences made from its numbers."""
+    if run is None or not run.trained:
+        return "Train the model (Training tab) and this says what your own run showed."
+    first, last = run.history[0], run.history[run.params_epoch]
+    text = (f"Your model turned {train.n_ratings:,} training ratings into {train.n_users:,} user and {train.n_items:,} "
+            f"item embeddings of {dim} numbers; after {run.params_epoch:,} epochs its validation loss went from "
+            f"{first.val_loss:.3f} (untrained) to {last.val_loss:.3f} and it predicts **{last.val_metric:.0%}** of held-out "
+            "ratings within half a star" + (f" (the noise ceiling is {ceiling:.0%})." if ceiling is not None else "."))
+    if table is not None:
+        ctr = table.set_index("policy")["ctr"]
+        text += (f" Shown as top-{k} lists, its picks were clicked **{ctr[eg.MODEL]:.1%}** of the time, against "
+                 f"{ctr[eg.POPULAR]:.1%} for the most popular items, {ctr[eg.HIGHEST_RATED]:.1%} for the highest rated "
+                 f"and {ctr[eg.RANDOM]:.1%} for random ones. " + " ".join(engagement_findings(table, train.n_ratings,
+                                                                                         train.n_users)[2:]))
+    return text
+
+
+def ceiling_caption(ceiling: float) -> str:
+    return ("The lesson document's table shows accuracy climbing from 0.45 to 0.85 (quoted from the seed). Real ratings "
+            f"are noisy — the same user might give 3 or 4 stars — so even the true tastes reach only {ceiling:.0%} here; "
+            "your model's numbers above are what this data honestly allows.")
+
+
+def cleaning_text(ratings: Ratings) -> str:
+    """Stage 2 in words: what cleaning found, and how ids become rows of the embedding tables."""
+    report = preprocessing_report(ratings)
+    text = (f"{preprocessing_text(report)} User and item ids become row numbers 0..{ratings.n_users - 1:,} and "
+            f"0..{ratings.n_items - 1:,}, so they can pick rows of the embedding tables.")
+    if report["users_without_ratings"]:
+        text += f" {report['users_without_ratings']:,} users have no ratings: their embeddings stay at random."
+    return text
+
+
+def similarity_text(config) -> str:
+    scorer = ("the dot product of the two embeddings" if config.scorer == "dot" else
+              f"the network's output on the {2 * config.embedding_dim} numbers [user ; item]")
+    return (f"Similarity = {scorer}; predicted rating = global mean + user bias + item bias + similarity. Every item is "
+            "scored; the ones this user already rated are greyed out.")

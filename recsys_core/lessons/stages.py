@@ -17,18 +17,20 @@ def stage(name: str, input_shape: str, operation: str, output_shape: str, exampl
     return {"stage": name, "input": input_shape, "operation": operation, "output": output_shape, "example": example}
 
 
-def vector_text(values: np.ndarray, shown: int = 3) -> str:
+def vector_text(values: np.ndarray, shown: int = 3, digits: int = 2) -> str:
     """[0.10, 0.30, ..., 0.05], the seeds' way of printing a long vector."""
     values = np.asarray(values, dtype=float).ravel()
     if values.size <= shown + 1:
-        return "[" + ", ".join(f"{v:.2f}" for v in values) + "]"
-    return "[" + ", ".join(f"{v:.2f}" for v in values[:shown]) + f", ..., {values[-1]:.2f}]"
+        return "[" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
+    return "[" + ", ".join(f"{v:.{digits}f}" for v in values[:shown]) + f", ..., {values[-1]:.{digits}f}]"
 
 
 def example_user(ratings: Ratings) -> int:
-    """A user with a few ratings, so the examples show both known and missing cells."""
+    """A user with a typical number of ratings (the median, at least 3), so examples show both
+    known and missing cells and a training step visibly moves their features."""
     counts = np.bincount(ratings.users, minlength=ratings.n_users)
-    candidates = np.flatnonzero(counts >= 3)
+    target = max(3, int(np.median(counts)))
+    candidates = np.flatnonzero(counts >= target)
     return int(candidates[0]) if candidates.size else int(np.argmax(counts))
 
 

@@ -9,8 +9,9 @@ because the lesson mirrors the seed's Keras code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -134,9 +135,10 @@ class ClickProgram:
         return Evaluation(train_loss, val_loss, train_acc, val_acc)
 
 
-def click_trainer(data: ClickData, config: ClickConfig, learning_rates: Sequence[float] = ()) -> Trainer:
+def click_trainer(data: ClickData, config: ClickConfig, learning_rates: Sequence[float] = (),
+                  snapshot: Callable[[ClickModel], Any] | None = None) -> Trainer:
     """The one training loop running the click MLP with ``config``."""
-    return Trainer(ClickProgram(data, config), config.epochs, config.patience, learning_rates)
+    return Trainer(ClickProgram(data, config), config.epochs, config.patience, learning_rates, snapshot)
 
 
 def fit_click(data: ClickData, config: ClickConfig) -> TrainingRun:

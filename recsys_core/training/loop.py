@@ -20,9 +20,10 @@ is written per model.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol
 
@@ -37,6 +38,7 @@ STOPPED = "stopped"
 
 DIVERGENCE_FACTOR = 10.0  # a data loss this many times its untrained value will not come back
 PROBE_SECONDS = 3.0  # at most this long spent probing for a learning rate that trains
+_run_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ class TrainingRun:
     finite ones after divergence; ``params_epoch`` says which epoch they come from.
     ``best_params``/``best_epoch`` follow the lowest validation loss over epochs 1 and later.
     ``suggested_learning_rate`` is set when a diverged run's probe found a rate that trains.
+    ``run_id`` tells runs apart (caches of work derived from a run key on it). ``snapshots`` keep
+    what a replay needs from each epoch (a window of predictions, a few factor rows), not whole
+    parameter tables.
     """
 
     params: Any
@@ -110,6 +115,8 @@ class TrainingRun:
     stop_reason: str | None = None
     message: str = ""
     suggested_learning_rate: float | None = None
+    run_id: int = 0
+    snapshots: tuple[Any, ...] = ()  # one per epoch of history when the trainer takes snapshots
 
     @property
     def epochs_done(self) -> int:
@@ -166,11 +173,12 @@ class Trainer:
     """Runs any `EpochProgram` for ``epochs`` epochs, with early stopping when ``patience`` is set.
 
     ``learning_rates`` are the rates the learner can choose from; when a run diverges the loop
-    probes the ones below the current rate and names the largest that trains.
+    probes the ones below the current rate and names the largest that trains. ``snapshot(params)``
+    is kept for every epoch (None for a diverged one), for a replay of the run.
     """
 
     def __init__(self, program: EpochProgram, epochs: int, patience: int | None = None,
-                 learning_rates: Sequence[float] = ()) -> None:
+                 learning_rates: Sequence[float] = (), snapshot: Callable[[Any], Any] | None = None) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {epochs}")
         if patience is not None and patience < 1:
@@ -179,6 +187,7 @@ class Trainer:
         self.epochs = epochs
         self.patience = patience
         self.learning_rates = tuple(sorted(set(learning_rates)))
+        self.snapshot = snapshot
 
     @property
     def loss_name(self) -> str:
@@ -202,7 +211,8 @@ class Trainer:
         params, opt_state = self.program.init()
         evaluation = self.program.evaluate(params)
         record = EpochRecord(0, *evaluation, seconds=time.perf_counter() - started)
-        return TrainingRun(params=params, opt_state=opt_state, history=(record,), initial_params=params)
+        return TrainingRun(params=params, opt_state=opt_state, history=(record,), initial_params=params,
+                           run_id=next(_run_ids), snapshots=self._snapshot(params))
 
     def advance(self, run: TrainingRun, max_epochs: int | None = None, max_seconds: float | None = None) -> TrainingRun:
         """Train more epochs — at most ``max_epochs``, and no more after ``max_seconds`` have passed
@@ -235,8 +245,10 @@ class Trainer:
         problem = divergence(record, run.history[0].train_loss, all_finite(params))
         if problem is not None:
             # Keep the last finite parameters: the blown-up ones are of no use to anyone.
-            return self._diverged(replace(run, history=history), epoch, problem)
-        run = replace(run, params=params, opt_state=opt_state, history=history, params_epoch=epoch)
+            snapshots = run.snapshots + ((None,) if self.snapshot else ())
+            return self._diverged(replace(run, history=history, snapshots=snapshots), epoch, problem)
+        run = replace(run, params=params, opt_state=opt_state, history=history, params_epoch=epoch,
+                      snapshots=run.snapshots + self._snapshot(params))
         if run.best_epoch == 0 or record.val_loss < run.history[run.best_epoch].val_loss:
             run = replace(run, best_params=params, best_epoch=epoch)
         if self.patience is not None and epoch - run.best_epoch >= self.patience:
@@ -248,6 +260,9 @@ class Trainer:
                          f"{best.val_loss:.4f})."),
             )
         return run
+
+    def _snapshot(self, params: Any) -> tuple[Any, ...]:
+        return (self.snapshot(params),) if self.snapshot else ()
 
     def _complete(self, run: TrainingRun) -> TrainingRun:
         """The epoch budget is spent; with early stopping on, keep the best epoch."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -242,9 +243,10 @@ class MFProgram:
         return error_summary(params, EvalSet.of(data, min_chunks=chunks), self.rating_scale)
 
 
-def mf_trainer(train: Ratings, val: Ratings | None, config: MFConfig, learning_rates: Sequence[float] = ()) -> Trainer:
+def mf_trainer(train: Ratings, val: Ratings | None, config: MFConfig, learning_rates: Sequence[float] = (),
+               snapshot: Callable[[MFParams], Any] | None = None) -> Trainer:
     """The one training loop running biased MF with ``config``."""
-    return Trainer(MFProgram(train, val, config), config.epochs, config.patience, learning_rates)
+    return Trainer(MFProgram(train, val, config), config.epochs, config.patience, learning_rates, snapshot)
 
 
 def fit_mf(train: Ratings, val: Ratings | None, config: MFConfig) -> TrainingRun:

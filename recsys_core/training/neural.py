@@ -9,9 +9,9 @@ stars) on the training and validation ratings with the epoch's final weights.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -168,9 +168,9 @@ class NeuralProgram:
 
 
 def neural_trainer(train: Ratings, val: Ratings | None, config: NeuralConfig = NeuralConfig(),
-                   learning_rates: Sequence[float] = ()) -> Trainer:
+                   learning_rates: Sequence[float] = (), snapshot: Callable[[NeuralParams], Any] | None = None) -> Trainer:
     """The one training loop running the neural recommender with ``config``."""
-    return Trainer(NeuralProgram(train, val, config), config.epochs, config.patience, learning_rates)
+    return Trainer(NeuralProgram(train, val, config), config.epochs, config.patience, learning_rates, snapshot)
 
 
 def fit_neural(train: Ratings, val: Ratings | None, config: NeuralConfig = NeuralConfig()) -> TrainingRun:

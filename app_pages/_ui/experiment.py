@@ -1,0 +1,90 @@
+"""The overfitting lesson's experiment panels: the click data, reference runs, the results in the
+seed's format with its targets read as one goal, and the one-lever-at-a-time sweep.
+
+Reference runs (Before, the seed's solution, batch norm, each single lever) depend only on the
+data seed and a config, so they are cached for the whole server: a class shares them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._ui import live
+from recsys_core import plots
+from recsys_core.data import ClickData, click_dataset
+from recsys_core.lessons import overfitting as ol
+from recsys_core.training.clicks import BEFORE, ClickConfig
+from recsys_core.training.loop import TrainingRun
+
+
+@st.cache_data(max_entries=4, show_spinner="Building the click dataset...")
+def click_data(seed: int) -> ClickData:
+    return click_dataset(seed)
+
+
+@st.cache_data(max_entries=24, show_spinner="Training a reference run (about a second)...")
+def _reference(seed: int, config: ClickConfig) -> dict:
+    return ol.fit_summary(click_data(seed), config)
+
+
+def reference(seed: int, config: ClickConfig) -> dict:
+    with live.training_slot():
+        return _reference(seed, config)
+
+
+def results(run: TrainingRun, config: ClickConfig, data: ClickData, data_seed: int) -> dict[str, Any]:
+    """The Results block: Before and your run in the seed's format, the targets, the curves."""
+    mine = ol.run_summary(run, data)
+    trained = "val_accuracy" in mine
+    before = mine if config == BEFORE and trained else reference(data_seed, BEFORE)
+    st.markdown("#### Results")
+    st.markdown(ol.results_line("Before", before) + "  \n"
+                + ol.results_line("After (your run)" if config != BEFORE else "Your run (the Before settings)", mine))
+    if mine["diverged"]:
+        st.error("No results to judge: the run diverged. Lower the learning rate (the seed's solution uses "
+                 f"{ol.AFTER.learning_rate:g}) and train again.", icon=":material/error:")
+        return mine
+    if not trained:
+        return mine
+    if ol.at_chance(mine, data):
+        st.warning(ol.chance_message(mine, data), icon=":material/do_not_disturb_on:")
+    st.markdown("**The three targets — one goal: a model that generalises** (your run)")
+    checks = ol.target_checks(mine)
+    cols = st.columns(4)
+    for col, (label, passed) in zip(cols, checks, strict=False):
+        col.badge(label, icon=":material/check:" if passed else ":material/close:", color="green" if passed else "red")
+    met = sum(passed for _, passed in checks)
+    cols[3].badge(f"{met} of 3 targets met", color="green" if met == 3 else "orange")
+    restored = ol.restored_epoch(run, config)
+    st.caption("Accuracy and loss are of the model your run ended with"
+               + (f" (epoch {restored}, restored by early stopping)" if restored else "")
+               + f", evaluated without dropout. Training time: {mine['seconds']:.1f} s over {mine['epochs_trained']:,} "
+               f"epochs (epoch 1 includes compiling). No model can beat the validation ceiling of "
+               f"{data.bayes_val_accuracy:.1%}: that is what the true click probabilities themselves score.")
+    if config != BEFORE:
+        left, right = st.columns(2)
+        runs = {"Before": before["history"], "your run": mine["history"]}
+        left.plotly_chart(plots.overlay_curves(runs, "train_metric", "training accuracy (%)",
+                                               "Training accuracy: Before vs. your run", scale=100), width="stretch")
+        right.plotly_chart(plots.overlay_curves(runs, "val_metric", "validation accuracy (%)",
+                                                "Validation accuracy: Before vs. your run", scale=100), width="stretch")
+    else:
+        st.caption("Your run is the Before model: load the seed's solution or move a lever to compare the two.")
+    return mine
+
+
+def lever_sweep(data_seed: int) -> dict[str, dict[str, Any]]:
+    """Before plus each single change of the seed's solution, and all four together."""
+    st.markdown("#### Which change did it? One lever at a time")
+    st.markdown("The seed's solution changes four things at once. Each row below trains **Before with just one of them**, "
+                "same data and seed, so you can see which lever closes the gap.")
+    runs = {name: reference(data_seed, config) for name, config in ol.LEVERS.items()}
+    before = reference(data_seed, BEFORE)
+    st.dataframe(pd.DataFrame(ol.lever_rows(before, runs)), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.1f")
+                                for c in ("training accuracy (%)", "validation accuracy (%)", "gap (points)")})
+    st.markdown(ol.lever_verdict(runs))
+    return runs

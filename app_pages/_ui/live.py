@@ -1,0 +1,248 @@
+"""Live training: Train, Stop, a pace a learner can watch, and the run every tab of a lesson shows.
+
+The run lives in session state. It advances in chunks of a few tenths of a second, each inside a
+fair training slot, and the chart redraws between chunks, so a Stop click (which interrupts the
+script at its next redraw) acts within half a second and keeps every finished epoch. At the
+"watch" pace the script waits between frames (waiting costs no CPU and holds no slot) so a
+default run plays out over a few seconds; "fast" trains at full speed. Whatever state the run
+is in — training, finished, stopped, diverged, not trained — every tab reads it from here and
+says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._ui import progress, replay, shell, state
+from app_pages._ui.slots import TrainingSlots
+from recsys_core import plots
+from recsys_core.lessons.notes import observations
+from recsys_core.training import loop
+from recsys_core.training.loop import Trainer, TrainingRun
+
+MAX_CONCURRENT_TRAININGS = 2  # CPU bound: more at once only slows everyone on a 2-core laptop
+CHUNK_SECONDS = 0.15  # training between two chances to redraw or honour Stop
+FRAME_SECONDS = 0.1  # at most ten redraws a second
+WATCH_SECONDS = (2.5, 5.0)  # a run at "watch" pace lasts this long on screen, short runs stretched
+
+
+@st.cache_resource
+def training_slots() -> TrainingSlots:
+    """One set of slots for the whole server (cache_resource is shared by every session)."""
+    return TrainingSlots(MAX_CONCURRENT_TRAININGS)
+
+
+@contextmanager
+def training_slot(status: Any | None = None):
+    """A training slot; while queued the learner sees how many are ahead of them."""
+    slot = status if status is not None else st.empty()
+
+    def waiting(ahead: int) -> None:
+        slot.info(f"Queued — {ahead} ahead of you; other learners are training right now." if ahead else
+                  "Queued — you are next; other learners are training right now.", icon=":material/hourglass_top:")
+
+    with training_slots().slot(waiting):
+        if status is None:
+            slot.empty()
+        yield
+
+
+@dataclass(frozen=True)
+class LessonRun:
+    """The run in memory for a lesson, and whether it was trained with the current settings."""
+
+    run: TrainingRun | None
+    current: bool  # trained with the settings now on screen
+
+    @property
+    def trained(self) -> bool:
+        return self.run is not None and self.run.trained
+
+
+def lesson_run(lesson: str, signature: Hashable) -> LessonRun:
+    run = st.session_state.get(state.run(lesson))
+    return LessonRun(run, st.session_state.get(state.run_signature(lesson)) == signature)
+
+
+def _store(lesson: str, run: TrainingRun, signature: Hashable) -> None:
+    if st.session_state.get(state.run(lesson)) is not run:
+        st.session_state[state.run(lesson)] = run
+        st.session_state[state.run_signature(lesson)] = signature
+
+
+def _start(lesson: str, trainer: Trainer, signature: Hashable, status: Any) -> TrainingRun:
+    with training_slot(status):
+        run = trainer.start()
+    st.session_state.pop(state.derived(lesson), None)  # what was derived from the old run is stale
+    replay.reset(lesson)
+    _store(lesson, run, signature)
+    return run
+
+
+def _advance(trainer: Trainer, run: TrainingRun, max_epochs: int | None, status: Any) -> TrainingRun:
+    with training_slot(status):
+        return trainer.advance(run, max_epochs=max_epochs, max_seconds=CHUNK_SECONDS)
+
+
+def train_now(lesson: str, make_trainer: Callable[[], Trainer], signature: Hashable) -> TrainingRun:
+    """Train to the end at full speed without a chart (a tab's "Train now" button)."""
+    trainer = make_trainer()
+    status = st.empty()
+    with st.spinner("Training with the settings of the Training tab..."):
+        run = _start(lesson, trainer, signature, status)
+        while not run.finished:
+            run = _advance(trainer, run, None, status)
+            _store(lesson, run, signature)
+    progress.mark_trained(lesson)
+    return run
+
+
+def _watch_seconds(epochs: int) -> float:
+    low, high = WATCH_SECONDS
+    return min(max(0.12 * epochs, low), high)
+
+
+def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: Hashable, *,
+                  auto_start: bool = True, show_metric: bool = True) -> TrainingRun | None:
+    """Train/Stop buttons, a progress bar and the live chart; returns the run in memory.
+
+    A new ``signature`` (settings or data changed) starts a fresh run by itself when
+    ``auto_start``. ``show_metric=False`` draws the loss alone, for a metric that is only a
+    transform of the loss (RMSE next to MSE would be one curve drawn twice).
+    """
+    trainer = make_trainer()
+    buttons = st.columns([1, 1, 4], vertical_alignment="center")
+    train_clicked = buttons[0].button("Train", type="primary", icon=":material/play_arrow:",
+                                      key=state.button(lesson, "train"),
+                                      help="Train from freshly initialised weights with the settings above.")
+    stop_clicked = buttons[1].button("Stop", icon=":material/stop:", key=state.button(lesson, "stop"),
+                                     help="Stop after the current chunk; what was learned so far is kept.")
+    current = lesson_run(lesson, signature)
+    run = current.run
+    status, chart_slot = st.empty(), st.empty()
+    if stop_clicked and run is not None:
+        run = loop.stop(run)
+        _store(lesson, run, st.session_state.get(state.run_signature(lesson)))
+    elif train_clicked or (auto_start and not current.current):
+        run = _start(lesson, trainer, signature, status)
+    elif not current.current and run is not None:
+        buttons[2].warning("Settings changed since this run: press **Train** to train with them.", icon=":material/info:")
+    if run is None:
+        status.info("Press **Train** to start.", icon=":material/play_arrow:")
+        return None
+
+    def draw(run: TrainingRun, trainer: Trainer):
+        return chart(run, trainer, show_metric=show_metric)
+
+    watch = shell.pace() == "watch" and not run.finished
+    per_epoch = _watch_seconds(trainer.epochs) / trainer.epochs if watch else 0.0
+    started, drawn_at = time.monotonic() - run.epochs_done * per_epoch, 0.0
+    while not run.finished:
+        run = _advance(trainer, run, 1 if watch else None, status)
+        _store(lesson, run, signature)
+        due = started + run.epochs_done * per_epoch
+        if time.monotonic() - drawn_at >= FRAME_SECONDS and not run.finished:  # the finished chart is drawn below
+            chart_slot.plotly_chart(draw(run, trainer), width="stretch")
+            drawn_at = time.monotonic()
+        while watch and not run.finished and time.monotonic() < due:  # the wait is a chance to act on Stop
+            _progress(status, run, trainer)
+            time.sleep(min(FRAME_SECONDS / 2, max(due - time.monotonic(), 0.0)))
+        _progress(status, run, trainer)
+    _progress(status, run, trainer)
+    chart_slot.plotly_chart(chart(run, trainer, replay.epoch(lesson, run), show_metric), width="stretch")
+    progress.mark_trained(lesson)
+    outcome(run)
+    return run
+
+
+def _progress(status: Any, run: TrainingRun, trainer: Trainer) -> None:
+    done = run.epochs_done
+    text = f"Epoch {done:,} of {trainer.epochs:,}" + ("" if run.finished else " — training...")
+    status.progress(min(done / max(trainer.epochs, 1), 1.0), text=text)
+
+
+def chart(run: TrainingRun, trainer: Trainer, highlight: int | None = None, show_metric: bool = True):
+    """The run's loss (and metric) curves, with the best epoch and a replayed epoch marked."""
+    return plots.training_curves(run.history, trainer.loss_name, trainer.metric_name, total_epochs=trainer.epochs,
+                                 best_epoch=run.best_epoch or None, metric_as_percent=trainer.metric_as_percent,
+                                 show_metric=show_metric, highlight_epoch=highlight)
+
+
+def outcome(run: TrainingRun) -> None:
+    """Why the run ended, as a coloured message (divergence explained with its fix)."""
+    if run.stop_reason == loop.DIVERGED:
+        st.error(run.message, icon=":material/warning:")
+    elif run.stop_reason == loop.EARLY_STOPPED:
+        st.info(run.message, icon=":material/front_hand:")
+    elif run.stop_reason == loop.STOPPED:
+        st.warning(run.message + " Every tab shows the model as it was then.", icon=":material/stop_circle:")
+    elif run.message:
+        st.success(run.message, icon=":material/check_circle:")
+
+
+def epoch_table(run: TrainingRun, trainer: Trainer) -> None:
+    """Every epoch's numbers with an Observation generated from them (wrapping, no empty cells)."""
+    notes = observations(run.history, trainer.metric_higher_is_better)
+    scale = 100.0 if trainer.metric_as_percent else 1.0
+    unit = " (%)" if trainer.metric_as_percent else ""
+    rows = []
+    for record, note in zip(run.history, notes, strict=True):
+        row = {"Epoch": record.epoch, f"Train loss ({trainer.loss_name})": plots.number(record.train_loss),
+               "Validation loss": plots.number(record.val_loss)}
+        row[f"Train {trainer.metric_name}{unit}"] = plots.number(record.train_metric * scale)
+        row[f"Validation {trainer.metric_name}{unit}"] = plots.number(record.val_metric * scale)
+        row["Seconds"] = f"{record.seconds:.3f}"
+        row["Observation"] = note
+        rows.append(row)
+    with st.expander("Epoch table with observations", expanded=False):
+        st.table(pd.DataFrame(rows).set_index("Epoch"))
+        st.caption("Epoch 0 is the untrained model. Epoch 1's time includes compiling the model the first time its "
+                   "shapes are seen in this server.")
+
+
+def state_banner(lesson: str, signature: Hashable, make_trainer: Callable[[], Trainer]) -> LessonRun:
+    """Which run this tab shows, in one line — and a way to train when there is none."""
+    current = lesson_run(lesson, signature)
+    run = current.run
+    if run is None or run.epochs_done == 0:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.info("The model has not been trained yet, so this tab shows nothing learned. Train it here, or watch it "
+                  "learn on the **Training trace** tab.", icon=":material/hourglass_empty:")
+        if right.button("Train now", key=state.button(lesson, f"train_now_{st.session_state.get(state.TAB)}"),
+                        icon=":material/play_arrow:"):
+            run = train_now(lesson, make_trainer, signature)
+            current = LessonRun(run, True)
+        else:
+            return current
+    if run.diverged:
+        st.error(f"The last run diverged at epoch {run.epochs_done}: nothing it learned can be trusted, so this tab does "
+                 f"not trace it. {run.message.split('. ')[-1]}", icon=":material/warning:")
+    elif run.stop_reason == loop.STOPPED:
+        st.warning(f"This tab shows the run you stopped after {run.epochs_done:,} epoch(s).", icon=":material/stop_circle:")
+    elif not run.finished:
+        st.info(f"Training is still under way ({run.epochs_done:,} epochs so far): this tab shows the model as it is now.",
+                icon=":material/pending:")
+    else:
+        st.caption(f"This tab shows the run in memory: {run.epochs_done:,} epochs, " + run.message.split(":")[0].lower()
+                   + ("." if run.message else ""))
+    if not current.current:
+        st.caption("The settings on the Training tab changed since this run; train again to see them here.")
+    return current
+
+
+def derived(lesson: str, run: TrainingRun, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per run (and per ``name``), kept with the run in this session."""
+    cache = st.session_state.setdefault(state.derived(lesson), {})
+    key = (run.run_id, run.epochs_done, run.stop_reason, name)
+    if key not in cache:
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = compute()
+    return cache[key]
