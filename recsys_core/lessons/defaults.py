@@ -1,8 +1,92 @@
-"""Each lesson's default settings, in one place (the pages read them; tests measure them)."""
+"""The lessons' default data and settings, chosen by measurement so that every control shows its effect.
+
+A learner learns by moving a slider and seeing what it does. At the old defaults (10,000 ratings,
+8 per user) most sliders did nothing visible: rank 1, 10 and 64 all reached validation RMSE 1.03,
+and item neighbours shared a genre barely more than chance. These constants are the settings at
+which each control of lessons 1-3 changes what the learner sees by a clear margin. Every number in
+a comment was measured over data seeds 0, 1 and 2 (``synthetic(1000, 500, DEFAULT_RATINGS, seed)``,
+the app's ``holdout_split(ratings, 0.2, seed=0)``, model seed 0) and is given as min..max over the
+seeds; ``tests/unit/test_lesson_defaults.py`` measures each claim again with margins of at most
+about half the smallest effect, and ``SWEEPS.md`` has the grids that led here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
 
 from recsys_core.training.mf import MFConfig
 from recsys_core.training.neural import NeuralConfig
 
-MF_BASICS = MFConfig()
-COLLABORATIVE_FILTERING = MFConfig(k=20, epochs=15)
-ENGAGEMENT = NeuralConfig()
+# One sidebar default for lessons 1-3: 50,000 ratings, 40 per user on average (1000 users x 500
+# items). At 10,000 or 20,000 ratings (seed 0) no lr/L2/epochs setting made rank 10 0.04 better than
+# rank 1, and at 10,000 that gap appeared only where both were worse than the best run; at
+# 50,000 every criterion below holds with room to spare. 100,000 also works, but runs twice as long.
+DEFAULT_RATINGS = 50_000
+
+# Lesson 1, matrix factorization basics: the seed's rank 10, trained with per-rating SGD.
+# Validation RMSE at these settings 0.908..0.913 (guessing the mean: 1.115..1.123). Against it:
+#   rank 1 +0.077..+0.086 worse, rank 5 +0.016..+0.020, rank 20 -0.006..+0.002, rank 64 +0.000..+0.007;
+#   L2 0 +0.059..+0.070 worse (0.001: +0.057..+0.068), L2 1.0 +0.113..+0.123 worse
+#     (L2 0.05 +0.009..+0.013 and 0.2 +0.073..+0.076: 0.1 sits at the bottom of the U);
+#   learning rate 0.005 (4x smaller) +0.081..+0.086 worse, its training loss falling every epoch and
+#     still falling 1.9-2.5% over the last 3 epochs (it reaches ~0.92 after 40 epochs: not converged);
+#     0.01 +0.028..+0.036; 0.05 +0.030..+0.037 (noisy); 0.1 +0.155..+0.164; 0.2 turns NaN in epoch 1;
+#   7 epochs (half) +0.044..+0.051 worse; 30 epochs -0.004..+0.003 (the run has levelled off);
+#   batch size 32 vs 1024: 0.0008..0.0016 apart (small by design: the learning rate is per rating),
+#     but a larger batch blows up at a smaller rate (1024 diverges at 0.05, 512 at 0.1, 256 at ~0.125);
+#   Adam at the same learning rate -0.001..+0.004 (about the same; Adam 0.01 is 0.004..0.007 better),
+#     and an Adam epoch costs ~6x an SGD epoch (27 vs 4 ms on 2 cores).
+# 15 epochs of ~4 ms each: the watch pace, not the compute, decides how long the learner watches.
+MF_BASICS = MFConfig(k=10, learning_rate=0.02, l2=0.1, epochs=15, batch_size=256, optimizer="sgd")
+
+# The first SGD learning-rate option above the default that diverges: NaN within epoch 1, every seed.
+MF_BASICS_DIVERGING_LEARNING_RATE = 0.2
+
+# "Watch it blow up" (issue 11). With SGD no learning rate robustly shows the loss growing for
+# several epochs before it blows up: up to 0.1175 every seed trains (from 0.115 on the loss hovers
+# just under its untrained value), from 0.12 to 0.13 some or all seeds blow up after 2-12 epochs of
+# a level or jagged loss (never 3 clearly rising epochs on every seed), and from 0.1325 every seed
+# turns NaN in epoch 1 or 2. An SGD step on a factor is lr x error x the other factor, so once the
+# factors are large enough for a step to overshoot, the overshoot makes them larger still (largest
+# user-factor norm after epoch 1, seed 0: 0.5 at 0.02, 0.9 at 0.1, 2.7 at 0.125): a runaway that needs only a
+# part of one epoch's ~160 minibatches. Adam's steps are at most about the learning rate per weight,
+# so its blow-up is gradual. With Adam at these settings (every seed):
+#   0.24: the loss rises every epoch and passes 10x its untrained value at epoch 5-7;
+#   0.25: rises at each of epochs 1-4 (3.0x, 5.4x, 7.6x, 9.5x the untrained 1.25), diverges at epoch 5;
+#   0.26: rises at epochs 1-3 and diverges at epoch 4;
+#   0.2-0.21 grow to 5.6-8x over about 9 epochs and then come back down without diverging;
+#   0.3 and above pass 10x within 1-2 epochs.
+MF_BASICS_BLOW_UP_ADAM_LEARNING_RATES = (0.24, 0.25, 0.26)
+MF_BASICS_WATCH_BLOW_UP = replace(MF_BASICS, optimizer="adam", learning_rate=0.25)
+
+# Lesson 2, collaborative filtering: the seed's rank 20, otherwise lesson 1's settings.
+# Validation RMSE 0.907..0.912. Against it: rank 1 +0.077..+0.084 worse, rank 5 +0.014..+0.023,
+#   rank 10 -0.002..+0.006, rank 50 +0.002..+0.005, rank 100 +0.005..+0.006;
+#   L2 0 +0.141..+0.160 worse, L2 1.0 +0.118..+0.121 worse;
+#   learning rate 0.005 +0.076..+0.082 worse; 0.2 diverges; 7 epochs +0.033..+0.040 worse;
+#   keeping the mask beats filling with the mean by 0.175..0.180 and filling with zeros by 1.53..1.62;
+#   item neighbours share a genre 94-96% of the time against 21% by chance (4.45x..4.64x); at rank 1
+#   1.4x..1.7x, at L2 1.0 1.0x..1.25x, after 1 epoch 1.2x..1.45x.
+COLLABORATIVE_FILTERING = replace(MF_BASICS, k=20)
+
+# Lesson 3, engagement: embeddings + the dot scorer (biased MF as a network), top 5.
+# Simulated CTR (SimulationConfig(k=5, n_sessions=1000, seed=0)) 35.0..35.8% against most popular
+# 10.6..13.3%, random 9.6..9.8% and highest rated 23.0..24.2%: every 95% interval apart, gaps
+# +22.4..+24.4, +25.4..+26.0 and +11.5..+12.2 points. Validation accuracy 38.1..39.4%.
+# Against it (CTR points / accuracy points):
+#   embedding 4: -2.7..-4.3 / -0.9..-1.4 (8 and 16 about the same, +0.1..+0.9; 64: -0.9..-1.3);
+#   L2 0: -10.2..-12.1 / -2.2..-3.9, L2 1: -6.0..-6.6, L2 50: -11.5..-13.0 / -4.3..-4.9, L2 200: -13.9..-15.2;
+#     at L2 0 or 50 the model only ties the highest-rated list: it learned item quality, not taste;
+#   learning rate 0.002: -7.2..-8.6 / -3.3..-3.8; 0.005 about the same (-0.1..+1.9); 0.02 -1.8..-4.2;
+#     0.05 -9.0..-14.1 / -2.7..-3.0; 0.2 diverges;
+#   1 epoch: -9.9..-10.4 / -3.7..-4.5; 2 epochs -1.8..-3.0; 10 or 20 epochs -2.0..+0.3 (levelled off);
+#   the mlp scorer: -10.3..-14.5 / -3.5..-4.3, only tying highest rated (it needs ~10 epochs and
+#     L2 1-2 to personalise); its hidden width 8 vs 256 changes nothing visible at 5 epochs.
+# Untrained (epoch 0) the dot model scores 9.2..10.0% against random's 9.6..9.8%: item biases start
+# at 0 and the random embeddings give every user their own random list (469-486 distinct items over
+# all users' lists; model seeds 0-4, data seed 0). The untrained mlp instead gives nearly everyone
+# the same few items (62-138 distinct; a shared item term dominates its small random output), so its
+# epoch-0 CTR is the luck of that one list: 8.0-13.4% over model seeds 0-4 (data seed 0), unrelated
+# to popularity or quality (correlation of its item scores with either within +-0.05).
+ENGAGEMENT = NeuralConfig(embedding_dim=32, hidden=64, scorer="dot", learning_rate=0.01, l2=10.0, epochs=5,
+                          batch_size=256)
