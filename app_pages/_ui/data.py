@@ -14,12 +14,12 @@ import streamlit as st
 from app_pages._ui import state
 from recsys_core import data as rdata
 from recsys_core.data import Ratings
+from recsys_core.lessons.defaults import DEFAULT_RATINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets"
 SAMPLE_FILE = ASSETS / "sample_ratings.csv"
 RATING_COUNTS = (5_000, 10_000, 20_000, 50_000, 100_000)
-DEFAULT_RATINGS = 10_000
 
 
 @st.cache_data(max_entries=12, show_spinner="Generating the synthetic catalogue...")

@@ -88,5 +88,5 @@ COLLABORATIVE_FILTERING = replace(MF_BASICS, k=20)
 # the same few items (62-138 distinct; a shared item term dominates its small random output), so its
 # epoch-0 CTR is the luck of that one list: 8.0-13.4% over model seeds 0-4 (data seed 0), unrelated
 # to popularity or quality (correlation of its item scores with either within +-0.05).
-ENGAGEMENT = NeuralConfig(embedding_dim=32, hidden=64, scorer="dot", learning_rate=0.01, l2=10.0, epochs=5,
+ENGAGEMENT = NeuralConfig(embedding_dim=32, hidden=64, scorer="dot", learning_rate=0.005, l2=10.0, epochs=10,
                           batch_size=256)
