@@ -90,9 +90,8 @@ def _predict_then_run(lesson_id: str, q: quiz.Question, experiment: Callable[[],
     if locked is None:
         choice = st.radio("Your prediction", range(len(q.options)), index=None, key=answer_key,
                           format_func=lambda i: _option(q, i), label_visibility="collapsed")
-        if st.button("Lock my prediction", key=f"{locked_key}:lock", disabled=choice is None,
-                     icon=":material/lock:", help="Commit to a guess before the run shows what happens."):
-            st.session_state[locked_key] = locked = choice
+        st.button("Lock my prediction", key=f"{locked_key}:lock", disabled=choice is None, icon=":material/lock:",
+                  help="Commit to a guess before the run shows what happens.", on_click=_lock, args=(answer_key, locked_key))
     else:
         st.markdown(f"Your locked prediction: **{_option(q, locked)}**")
     if st.button(q.experiment_label or "Run the experiment", key=f"{result_key}:run", icon=":material/play_arrow:",
@@ -109,6 +108,11 @@ def _predict_then_run(lesson_id: str, q: quiz.Question, experiment: Callable[[],
         st.warning("This run could not decide the answer on the data in use.", icon=":material/help:")
         return
     _feedback(lesson_id, q, locked, override)
+
+
+def _lock(answer_key: str, locked_key: str) -> None:
+    """A button callback: the prediction is fixed before the script redraws the question."""
+    st.session_state[locked_key] = st.session_state.get(answer_key)
 
 
 def key_insight(lesson_id: str, from_your_run: str) -> None:

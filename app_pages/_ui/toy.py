@@ -13,7 +13,17 @@ import streamlit as st
 
 from recsys_core.lessons import mf_basics as lesson
 
-_P, _Q, _VERSION = "toy:p", "toy:q", "toy:version"
+_P, _Q, _R, _VERSION = "toy:p", "toy:q", "toy:r", "toy:version"
+
+
+def _take_steps(steps: int) -> None:
+    """A button callback: runs before the toy redraws, from the tables as last edited."""
+    state = st.session_state
+    if steps > 0:
+        state[_P], state[_Q] = lesson.toy_steps(state[_R], state[_P], state[_Q], steps)
+    else:
+        state[_P], state[_Q] = lesson.toy_start(seed=state[_VERSION] + 1)
+    state[_VERSION] += 1  # new editor keys: the editors show the new values, not the old edits
 
 
 def _factors_editor(values: np.ndarray, names: tuple[str, ...], label: str, version: int) -> np.ndarray:
@@ -45,17 +55,12 @@ def toy() -> None:
     with right:
         st.caption("Movie features (5 x 2)")
         q = _factors_editor(state[_Q], lesson.TOY_ITEMS, "q", state[_VERSION])
+    state[_P], state[_Q], state[_R] = p, q, ratings  # what the step buttons start from
     buttons = st.columns(4)
-    steps = next((n for col, n in zip(buttons[:3], (1, 10, 100), strict=True)
-                  if col.button(f"Take {n} step{'s' if n > 1 else ''}", key=f"toy:step{n}", width="stretch")), 0)
-    if buttons[3].button("New random features", key="toy:reset", width="stretch"):
-        p, q = lesson.toy_start(seed=state[_VERSION] + 1)
-        steps = -1
-    if steps:
-        if steps > 0:
-            p, q = lesson.toy_steps(ratings, p, q, steps)
-        state[_P], state[_Q], state[_VERSION] = p, q, state[_VERSION] + 1
-        st.rerun(scope="fragment")
+    for col, n in zip(buttons[:3], (1, 10, 100), strict=True):
+        col.button(f"Take {n} step{'s' if n > 1 else ''}", key=f"toy:step{n}", width="stretch", on_click=_take_steps,
+                   args=(n,), help="Full-batch gradient descent on the loss of the known cells.")
+    buttons[3].button("New random features", key="toy:reset", width="stretch", on_click=_take_steps, args=(0,))
     predicted, filled = lesson.toy_tables(ratings, p, q)
     known = int((~np.isnan(ratings)).sum())
     st.metric("Loss on the known cells only (mean squared error)", f"{lesson.toy_loss(ratings, p, q):.3f}",

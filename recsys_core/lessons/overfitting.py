@@ -281,8 +281,8 @@ def lever_verdict(runs: dict[str, dict[str, Any]]) -> str:
     winners = [name for name, r in single.items() if all(passed for _, passed in target_checks(r))]
     best = max(single, key=lambda n: single[n]["val_accuracy"]) if single else None
     if winners:
-        text = (f"On this data, **{' and '.join(winners)}** alone {'meets' if len(winners) == 1 else 'each meet'} all "
-                "three targets")
+        text = (f"On this data, {' and '.join(f'**{w}**' for w in winners)} alone "
+                f"{'meets' if len(winners) == 1 else 'each meet'} all three targets")
     else:
         text = "No single change meets all three targets on this data"
     if best is not None:

@@ -16,23 +16,56 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 @pytest.fixture(autouse=True)
-def fresh_caches():
-    """cache_data/cache_resource outlive an AppTest instance; start every test from scratch."""
+def fresh_caches(tmp_path, monkeypatch):
+    """cache_data/cache_resource outlive an AppTest instance, and progress lasts in a file:
+    start every test from scratch, with its own progress store."""
+    monkeypatch.setenv("RECSYS_LAB_DATA_DIR", str(tmp_path / "data"))
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
 
 
-def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+TRAINING = "2 · Training trace"
+
+
+def open_page(page: str | None = None, query: dict[str, str] | None = None, tab: str | None = None,
+              pace: str = "fast") -> AppTest:
+    """The app opened on ``page`` (through the entry point), on lesson tab ``tab``, at ``pace``.
+
+    Tabs run lazily, so a test opens the tab whose content it checks. Tests train at the fast
+    pace unless they are about the watch pace (AppTest waits for the whole run either way).
+    """
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    if query:
-        at.query_params.update(query)
+    at.query_params.update({"pace": pace, **({"tab": tab} if tab else {}), **(query or {})})
     at.run()
     if page is not None:
         at.switch_page(page)
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def show_tab(at: AppTest, tab: str) -> AppTest:
+    """Open another tab of the lesson, as a click on it would (the tab's state, then a rerun)."""
+    at.session_state["tab"] = tab
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def train_now(at: AppTest) -> AppTest:
+    """Press a tab's "Train now" (trains at full speed without the chart)."""
+    next(b for b in at.button if b.label == "Train now").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page says, in one string (markdown, captions, alerts, metrics)."""
+    parts = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error") for e in getattr(at, kind)]
+    parts += [f"{m.label}: {m.value}" for m in at.metric]
+    return "\n".join(str(p) for p in parts)
 
 
 def chart_specs(at: AppTest) -> list[dict]:
@@ -78,7 +111,7 @@ def open_with_file(page: str, n_users: int, n_items: int, n_ratings: int) -> App
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
     at.session_state["uploaded"] = load_ratings(io.StringIO(text), name="tiny.csv")
     at.session_state["uploaded_key"], at.session_state["uploaded_name"] = "uploaded:tiny", "tiny.csv"
-    at.query_params["data"] = "uploaded"
+    at.query_params.update({"data": "uploaded", "pace": "fast"})
     at.run()
     at.switch_page(page)
     return at.run()

@@ -44,7 +44,7 @@ def test_train_and_compare_fills_the_table_with_four_models_and_finite_numbers()
 def test_the_chart_metric_switches_without_retraining_and_new_settings_ask_for_a_new_run():
     at = trained(open_page(PAGE))
     seconds = list(results(at)["Training (s)"])
-    at.selectbox(key="pg_metric").set_value("NDCG@5").run()
+    at.segmented_control(key="pg_metric").set_value("NDCG@5").run()
     assert "NDCG@5" in chart_specs(at)[0]["layout"]["yaxis"]["title"]["text"]
     assert list(results(at)["Training (s)"]) == seconds  # the same run, shown again
     at.slider(key="pg_k").set_value(4).run()

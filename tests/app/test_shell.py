@@ -12,6 +12,7 @@ PAGES = [
     "app_pages/playground.py",
     "app_pages/rate_items.py",
     "app_pages/progress.py",
+    "app_pages/teacher.py",
 ]
 
 
