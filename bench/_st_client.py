@@ -221,7 +221,8 @@ async def load_page(
                     timers.stop_all()
                     result.auto_reruns_sent = timers.sent
     except TimeoutError:
-        result.error = f"timeout after {timeout:g} s ({'running' if running else 'no run finished'})"
+        state = "a run going" if running else "never quiet" if seen_run else "no run started"
+        result.error = f"timeout after {timeout:g} s ({result.runs} runs finished, {state})"
     except (ConnectionClosed, WebSocketException, OSError) as exc:
         result.error = f"connection: {type(exc).__name__}: {exc}"[:300]
     result.chart_s = last_training_chart if result.training_charts else last_any_chart

@@ -22,7 +22,7 @@ Per scenario (lesson x N learners) it prints:
 - exceptions: exception elements in any delta, compile errors, failed or closed connections,
   timeouts, page not found;
 - server CPU seconds per learner (``/proc/<pid>/stat`` utime+stime of the server process over
-  the scenario, divided by N; it includes the idle-page probe's few loads);
+  the scenario, less the idle-page probe's loads at their cost measured alone, divided by N);
 - an idle page's load time while the class works: one extra client loads the home page
   (URL path ``""``) again and again during the scenario (median, max, count);
 - the machine's load average before and after, since the cores are shared.
@@ -84,6 +84,7 @@ CHROMIUM_ARGS = [
 MAX_SEED = 9999  # the sidebar's "Data seed" number_input
 WARMUP_SEED = 9000  # warm-up visits use seeds from here up, measured learners start at 1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+IDLE_ALONE_LOADS = 5
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -176,11 +177,16 @@ class Scenario:
     loads: list[dict[str, Any]] = field(default_factory=list)
     idle_loads_s: list[float] = field(default_factory=list)
     idle_errors: list[str] = field(default_factory=list)
-    idle_alone_s: list[float] = field(default_factory=list)  # the idle page before the class starts
+    idle_alone_s: list[float] = field(default_factory=list)  # the idle page with no class working
+    idle_cpu_per_load_s: float = 0.0  # server CPU of one idle-page load, measured alone
 
     @property
     def errors(self) -> list[str]:
         return [problem for load in self.loads for problem in load["problems"]]
+
+    @property
+    def idle_probe_cpu_s(self) -> float:
+        return self.idle_cpu_per_load_s * (len(self.idle_loads_s) + len(self.idle_errors))
 
     def summary(self) -> dict[str, Any]:
         finished = [x["finished_s"] for x in self.loads if _finite(x["finished_s"])]
@@ -188,12 +194,16 @@ class Scenario:
         return {
             "finished": _stats(finished),
             "chart": _stats(charts),
+            # Chromium only: when the first run started (after the page, its JS and the websocket).
+            "first_running": _stats([x["first_running_s"] for x in self.loads if "first_running_s" in x]),
             "idle": _stats(self.idle_loads_s),
             "idle_alone": _stats(self.idle_alone_s),
             "errors": len(self.errors),
             "failed_learners": sum(1 for x in self.loads if x["problems"]),
             "no_training_chart": sum(1 for x in self.loads if not x["training_charts"]),
-            "server_cpu_per_learner_s": self.server_cpu_s / self.learners,
+            # The idle probe's loads ran on the same server: take their measured cost out.
+            "idle_probe_cpu_s": self.idle_probe_cpu_s,
+            "server_cpu_per_learner_s": (self.server_cpu_s - self.idle_probe_cpu_s) / self.learners,
         }
 
     def line(self) -> str:
@@ -203,9 +213,11 @@ class Scenario:
         parts = [
             f"{self.lesson:<23} N={self.learners:<2} {self.client:<9} pace={self.pace:<5} {mode:<5}",
             f"finished med {f['median']:5.2f} p95 {f['p95']:5.2f} max {f['max']:5.2f} s",
-            f"chart med {c['median']:5.2f} p95 {c['p95']:5.2f} max {c['max']:5.2f} s",
+            f"chart med {c['median']:5.2f} p95 {c['p95']:5.2f} max {c['max']:5.2f} s" if c["n"] else
+            f"chart: DOM only, first run started med {s['first_running']['median']:.2f} s"
+            if self.client == "chromium" else "chart none",
             f"errors {s['errors']}" + (f" (no training chart: {s['no_training_chart']})" if s["no_training_chart"] else ""),
-            f"server CPU {s['server_cpu_per_learner_s']:.2f} s/learner",
+            f"server CPU {s['server_cpu_per_learner_s']:.2f} s/learner (bench {self.bench_cpu_s:.1f} s)",
             f"idle page med {i['median']:.2f} max {i['max']:.2f} s ({i['n']} loads"
             + (f", alone {s['idle_alone']['median']:.2f} s)" if self.idle_alone_s else ")"),
             f"load {self.load_before[0]:.1f}->{self.load_after[0]:.1f}",
@@ -252,9 +264,12 @@ async def _idle_probe(url: str, stop: asyncio.Event, interval: float, timeout: f
             pass
 
 
-async def idle_alone(url: str, times: int, timeout: float) -> list[float]:
-    loads = [await load_page(url, "", "", quiet=0.0, timeout=timeout) for _ in range(times)]
-    return [x.finished_s for x in loads if x.ok]
+async def measure_idle_alone(server: Server, scenario: Scenario, times: int, timeout: float) -> None:
+    """The idle page with nothing else going on: its load time and its server CPU per load."""
+    cpu0 = server.cpu_seconds()
+    loads = [await load_page(server.url, "", "", quiet=0.0, timeout=timeout) for _ in range(times)]
+    scenario.idle_cpu_per_load_s = (server.cpu_seconds() - cpu0) / times
+    scenario.idle_alone_s = [x.finished_s for x in loads if x.ok]
 
 
 async def run_websocket_scenario(server: Server, scenario: Scenario, args: argparse.Namespace) -> None:
@@ -327,6 +342,8 @@ def _browser_session(url: str, start: threading.Barrier, timeout: float, settle:
                 if page.evaluate("window.__benchStates.length") == len(states) and any(
                         s == "running" for _, s in states) and states[-1][1] == "notRunning":
                     record["finished_s"] = states[-1][0]
+                    # Page, JS and websocket set-up come before the first run: shown apart.
+                    record["first_running_s"] = next(t for t, s in states if s == "running")
                     break
             record["states"] = states
             record["charts"] = page.locator("[data-testid='stPlotlyChart']").count()
@@ -418,15 +435,22 @@ async def run(args: argparse.Namespace) -> list[Scenario]:
                 await warm_up(shared, args.lessons, args)
         for lesson, n, client in plan:
             server = shared or Server()
+            if server is not shared:
+                print(f"fresh server {server.url} (log {server.log_path}, JAX cache {server.jax_cache_entries} entries)",
+                      flush=True)
             try:
                 scenario = Scenario(lesson, n, client, args.pace, args.fresh_server, server.jax_cache_entries,
                                     seeds.take(n))
+                # On a fresh server the class must be the first visit, so the idle page alone is
+                # measured after it (it is only used for the probe's CPU share and for comparison).
                 if shared is not None:
-                    scenario.idle_alone_s = await idle_alone(server.url, 3, args.timeout)
+                    await measure_idle_alone(server, scenario, IDLE_ALONE_LOADS, args.timeout)
                 if client == "chromium":
                     await run_chromium_scenario(server, scenario, args)
                 else:
                     await run_websocket_scenario(server, scenario, args)
+                if shared is None:
+                    await measure_idle_alone(server, scenario, IDLE_ALONE_LOADS, args.timeout)
             finally:
                 if server is not shared:
                     server.stop()
