@@ -200,7 +200,7 @@ class Scenario:
             "idle_alone": _stats(self.idle_alone_s),
             "errors": len(self.errors),
             "failed_learners": sum(1 for x in self.loads if x["problems"]),
-            "no_training_chart": sum(1 for x in self.loads if not x["training_charts"]),
+            "no_training_chart": sum(1 for x in self.loads if not x.get("training_charts")),
             # The idle probe's loads ran on the same server: take their measured cost out.
             "idle_probe_cpu_s": self.idle_probe_cpu_s,
             "server_cpu_per_learner_s": (self.server_cpu_s - self.idle_probe_cpu_s) / self.learners,
@@ -322,10 +322,15 @@ def _browser_session(url: str, start: threading.Barrier, timeout: float, settle:
 
     record: dict[str, Any] = {"url": url, "finished_s": math.nan, "chart_s": math.nan, "problems": []}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.add_init_script(_STATE_LOG_JS)
+        except Exception as exc:  # noqa: BLE001
+            start.abort()  # the other browsers must not wait for this one forever
+            record["problems"].append(f"browser did not start: {type(exc).__name__}: {exc}"[:300])
+            return record
+        try:
             start.wait()
             page.goto(url, wait_until="commit", timeout=timeout * 1000)
             deadline = time.monotonic() + timeout
@@ -373,9 +378,14 @@ async def run_chromium_scenario(server: Server, scenario: Scenario, args: argpar
 
     barrier = threading.Barrier(scenario.learners, action=all_browsers_up)
     urls = [f"{server.url}/{scenario.lesson}?{_query(seed, scenario.pace)}" for seed in scenario.seeds]
-    sessions = asyncio.gather(*(asyncio.to_thread(_browser_session, url, barrier, args.timeout, args.settle)
-                                for url in urls))
-    await go.wait()
+    sessions = asyncio.ensure_future(asyncio.gather(
+        *(asyncio.to_thread(_browser_session, url, barrier, args.timeout, args.settle) for url in urls)))
+    # Either every browser came up (the barrier's action set `go`) or one failed and all returned.
+    started = asyncio.ensure_future(go.wait())
+    await asyncio.wait([sessions, started], return_when=asyncio.FIRST_COMPLETED)
+    if not go.is_set():
+        started.cancel()
+        all_browsers_up()
     stop = asyncio.Event()
     probe = asyncio.create_task(_idle_probe(server.url, stop, args.idle_interval, args.timeout,
                                             scenario.idle_loads_s, scenario.idle_errors))
