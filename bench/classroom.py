@@ -25,7 +25,9 @@ Per scenario (lesson x N learners) it prints:
   the scenario, less the idle-page probe's loads at their cost measured alone, divided by N);
 - an idle page's load time while the class works: one extra client loads the home page
   (URL path ``""``) again and again during the scenario (median, max, count);
-- the machine's load average before and after, since the cores are shared.
+- the machine's load average before and after, and how many cores other processes kept busy
+  meanwhile (all cores' busy time from /proc/stat less the server's and this process's), since
+  the cores are shared and a figure measured beside someone's test run is not the app's alone.
 
 p95 is the linearly interpolated 95th percentile (numpy's default; at N=10 it lies between the
 9th and the 10th time). By default one server serves every scenario and each lesson is visited
@@ -157,6 +159,13 @@ class Server:
         self._log.close()
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks[:8]) - idle) / CLOCK_TICKS  # guest time is already counted in user
+
+
 # --- one scenario ------------------------------------------------------------------------------
 
 @dataclass
@@ -173,6 +182,7 @@ class Scenario:
     bench_cpu_s: float = 0.0  # this process (the simulated learners), competing for the same cores
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    machine_cpu_s: float = 0.0  # busy CPU seconds of the whole machine over the scenario
     server_tracebacks: int = 0
     loads: list[dict[str, Any]] = field(default_factory=list)
     idle_loads_s: list[float] = field(default_factory=list)
@@ -183,6 +193,11 @@ class Scenario:
     @property
     def errors(self) -> list[str]:
         return [problem for load in self.loads for problem in load["problems"]]
+
+    @property
+    def others_cores(self) -> float:
+        """Cores kept busy meanwhile by neither the server nor this process (other people, browsers)."""
+        return max(0.0, self.machine_cpu_s - self.server_cpu_s - self.bench_cpu_s) / max(self.wall_s, 1e-9)
 
     @property
     def idle_probe_cpu_s(self) -> float:
@@ -203,6 +218,7 @@ class Scenario:
             "no_training_chart": sum(1 for x in self.loads if not x.get("training_charts")),
             # The idle probe's loads ran on the same server: take their measured cost out.
             "idle_probe_cpu_s": self.idle_probe_cpu_s,
+            "others_cores": self.others_cores,
             "server_cpu_per_learner_s": (self.server_cpu_s - self.idle_probe_cpu_s) / self.learners,
         }
 
@@ -220,7 +236,7 @@ class Scenario:
             f"server CPU {s['server_cpu_per_learner_s']:.2f} s/learner (bench {self.bench_cpu_s:.1f} s)",
             f"idle page med {i['median']:.2f} max {i['max']:.2f} s ({i['n']} loads"
             + (f", alone {s['idle_alone']['median']:.2f} s)" if self.idle_alone_s else ")"),
-            f"load {self.load_before[0]:.1f}->{self.load_after[0]:.1f}",
+            f"load {self.load_before[0]:.1f}->{self.load_after[0]:.1f}, others used {self.others_cores:.1f} cores",
         ]
         return " | ".join(parts)
 
@@ -284,7 +300,7 @@ async def run_websocket_scenario(server: Server, scenario: Scenario, args: argpa
     stop = asyncio.Event()
     log_offset = server.log_size()
     scenario.load_before = os.getloadavg()
-    cpu0, bench0, t0 = server.cpu_seconds(), time.process_time(), time.perf_counter()
+    cpu0, bench0, busy0, t0 = server.cpu_seconds(), time.process_time(), machine_busy_seconds(), time.perf_counter()
     probe = asyncio.create_task(_idle_probe(server.url, stop, args.idle_interval, args.timeout,
                                             scenario.idle_loads_s, scenario.idle_errors))
     loads = await asyncio.gather(*(learner(i, seed) for i, seed in enumerate(scenario.seeds)))
@@ -293,6 +309,7 @@ async def run_websocket_scenario(server: Server, scenario: Scenario, args: argpa
     scenario.wall_s = time.perf_counter() - t0
     scenario.server_cpu_s = server.cpu_seconds() - cpu0
     scenario.bench_cpu_s = time.process_time() - bench0
+    scenario.machine_cpu_s = machine_busy_seconds() - busy0
     scenario.load_after = os.getloadavg()
     scenario.server_tracebacks = server.tracebacks_since(log_offset)
     scenario.loads = [_load_record(load, seed) for load, seed in zip(loads, scenario.seeds, strict=True)]
@@ -371,7 +388,8 @@ async def run_chromium_scenario(server: Server, scenario: Scenario, args: argpar
     marks: dict[str, float] = {}
 
     def all_browsers_up() -> None:  # barrier action: start the clocks once every browser is up
-        marks.update(cpu=server.cpu_seconds(), bench=time.process_time(), t=time.perf_counter(),
+        marks.update(cpu=server.cpu_seconds(), bench=time.process_time(), busy=machine_busy_seconds(),
+                     t=time.perf_counter(),
                      log=server.log_size())
         scenario.load_before = os.getloadavg()
         loop.call_soon_threadsafe(go.set)
@@ -395,6 +413,7 @@ async def run_chromium_scenario(server: Server, scenario: Scenario, args: argpar
     scenario.wall_s = time.perf_counter() - marks["t"]
     scenario.server_cpu_s = server.cpu_seconds() - marks["cpu"]
     scenario.bench_cpu_s = time.process_time() - marks["bench"]
+    scenario.machine_cpu_s = machine_busy_seconds() - marks["busy"]
     scenario.load_after = os.getloadavg()
     scenario.server_tracebacks = server.tracebacks_since(int(marks["log"]))
     for record, seed in zip(records, scenario.seeds, strict=True):
