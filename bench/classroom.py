@@ -36,7 +36,8 @@ teacher has tried the lesson). ``--fresh-server`` starts a new server per scenar
 skips the warm-up: first-visit costs. JAX's persistent compilation cache (``.jax_cache`` in the
 checkout) is left as it is in both modes, as a teacher's laptop would have it; the output says
 how many entries it held. Every learner of every scenario gets a seed no other learner used, so
-the data caches are cold for each, as for a class whose members each pick their own seed.
+the data caches are cold for each, as for a class whose members each pick their own seed;
+``--same-seed S`` gives them all ``?seed=S`` instead, as a teacher's shared link does.
 
 ``--chromium N`` adds a cross-check per lesson: N real Chromium sessions (Playwright, Debian's
 ``/usr/bin/chromium``, one browser process each, started before the clock) open the lesson at
@@ -469,7 +470,7 @@ async def run(args: argparse.Namespace) -> list[Scenario]:
                       flush=True)
             try:
                 scenario = Scenario(lesson, n, client, args.pace, args.fresh_server, server.jax_cache_entries,
-                                    seeds.take(n))
+                                    [args.same_seed] * n if args.same_seed is not None else seeds.take(n))
                 # On a fresh server the class must be the first visit, so the idle page alone is
                 # measured after it (it is only used for the probe's CPU share and for comparison).
                 if shared is not None:
@@ -521,6 +522,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per learner before it counts as failed")
     parser.add_argument("--quiet", type=float, default=1.0,
                         help="seconds without a message (and no run going) that mean the page is done")
+    parser.add_argument("--same-seed", type=int, metavar="SEED",
+                        help="every learner opens ?seed=SEED (a teacher's shared link) instead of its own seed")
     parser.add_argument("--ramp", type=float, default=0.0, help="spread the learners' arrivals over this many seconds")
     parser.add_argument("--idle-interval", type=float, default=0.5, help="pause between two idle-page loads")
     parser.add_argument("--chart-match", default=TRAINING_CHART_MARK,
