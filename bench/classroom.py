@@ -161,10 +161,12 @@ class Server:
 
 
 def machine_busy_seconds() -> float:
-    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
-    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = ticks[3] + ticks[4]
-    return (sum(ticks[:8]) - idle) / CLOCK_TICKS  # guest time is already counted in user
+    """CPU seconds all cores spent busy since boot: user, nice, system, irq, softirq in /proc/stat.
+
+    Not idle or iowait; not steal either (the hypervisor's, no process here ran then).
+    """
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS
 
 
 # --- one scenario ------------------------------------------------------------------------------
@@ -448,9 +450,10 @@ async def warm_up(server: Server, lessons: Sequence[str], args: argparse.Namespa
 
 
 async def run(args: argparse.Namespace) -> list[Scenario]:
-    plan: list[tuple[str, int, str]] = [(lesson, n, "websocket") for lesson in args.lessons for n in args.learners]
+    plan: list[tuple[str, int, str]] = [(lesson, n, "websocket") for lesson in args.lessons for n in args.learners
+                                        for _ in range(args.repeat)]
     if args.chromium:
-        plan += [(lesson, args.chromium, "chromium") for lesson in args.lessons]
+        plan += [(lesson, args.chromium, "chromium") for lesson in args.lessons for _ in range(args.repeat)]
     seeds = _Seeds()
     results: list[Scenario] = []
     shared: Server | None = None
@@ -522,6 +525,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per learner before it counts as failed")
     parser.add_argument("--quiet", type=float, default=1.0,
                         help="seconds without a message (and no run going) that mean the page is done")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
+                        help="run each scenario K times in a row (new seeds each time): the spread is the noise")
     parser.add_argument("--same-seed", type=int, metavar="SEED",
                         help="every learner opens ?seed=SEED (a teacher's shared link) instead of its own seed")
     parser.add_argument("--ramp", type=float, default=0.0, help="spread the learners' arrivals over this many seconds")
