@@ -217,6 +217,7 @@ class Scenario:
             "idle": _stats(self.idle_loads_s),
             "idle_alone": _stats(self.idle_alone_s),
             "errors": len(self.errors),
+            "idle_errors": len(self.idle_errors),
             "failed_learners": sum(1 for x in self.loads if x["problems"]),
             "no_training_chart": sum(1 for x in self.loads if not x.get("training_charts")),
             # The idle probe's loads ran on the same server: take their measured cost out.
@@ -238,7 +239,8 @@ class Scenario:
             f"errors {s['errors']}" + (f" (no training chart: {s['no_training_chart']})" if s["no_training_chart"] else ""),
             f"server CPU {s['server_cpu_per_learner_s']:.2f} s/learner (bench {self.bench_cpu_s:.1f} s)",
             f"idle page med {i['median']:.2f} max {i['max']:.2f} s ({i['n']} loads"
-            + (f", alone {s['idle_alone']['median']:.2f} s)" if self.idle_alone_s else ")"),
+            + (f", alone {s['idle_alone']['median']:.2f} s" if self.idle_alone_s else "")
+            + (f", {len(self.idle_errors)} failed)" if self.idle_errors else ")"),
             f"load {self.load_before[0]:.1f}->{self.load_after[0]:.1f}, others used {self.others_cores:.1f} cores",
         ]
         return " | ".join(parts)
