@@ -41,9 +41,12 @@ the data caches are cold for each, as for a class whose members each pick their 
 
 ``--chromium N`` adds a cross-check per lesson: N real Chromium sessions (Playwright, Debian's
 ``/usr/bin/chromium``, one browser process each, started before the clock) open the lesson at
-once; each reports the time from navigation start to the last change of the app's
+once; each reports, from navigation start, the last change of the app's
 ``data-test-script-state`` to ``notRunning`` that stayed so through a settle period (as in
-``tests/e2e/conftest.py`` ``wait_idle``). Keep N small (3): that is the point of this tool.
+``tests/e2e/conftest.py`` ``wait_idle``, and with no element still waiting for its lazily
+loaded code), the last change in the number of drawn Plotly charts, and when the first run
+started (page, JS and websocket set-up come first). Keep N small (3): that is the point of
+this tool.
 
 Not a test and not part of the unit suite: absolute seconds depend on what else the shared
 machine is doing, so compare figures measured in one run.
@@ -233,9 +236,7 @@ class Scenario:
         parts = [
             f"{self.lesson:<23} N={self.learners:<2} {self.client:<9} pace={self.pace:<5} {mode:<5}",
             f"finished med {f['median']:5.2f} p95 {f['p95']:5.2f} max {f['max']:5.2f} s",
-            f"chart med {c['median']:5.2f} p95 {c['p95']:5.2f} max {c['max']:5.2f} s" if c["n"] else
-            f"chart: DOM only, first run started med {s['first_running']['median']:.2f} s"
-            if self.client == "chromium" else "chart none",
+            f"chart med {c['median']:5.2f} p95 {c['p95']:5.2f} max {c['max']:5.2f} s" if c["n"] else "chart none",
             f"errors {s['errors']}" + (f" (no training chart: {s['no_training_chart']})" if s["no_training_chart"] else ""),
             f"server CPU {s['server_cpu_per_learner_s']:.2f} s/learner (bench {self.bench_cpu_s:.1f} s)",
             f"idle page med {i['median']:.2f} max {i['max']:.2f} s ({i['n']} loads"
@@ -243,6 +244,8 @@ class Scenario:
             + (f", {len(self.idle_errors)} failed)" if self.idle_errors else ")"),
             f"load {self.load_before[0]:.1f}->{self.load_after[0]:.1f}, others used {self.others_cores:.1f} cores",
         ]
+        if self.client == "chromium":
+            parts.insert(3, f"first run started med {s['first_running']['median']:.2f} s")
         return " | ".join(parts)
 
 
@@ -326,13 +329,16 @@ async def run_websocket_scenario(server: Server, scenario: Scenario, args: argpa
 # (every 20 ms) rather than waiting on a selector from Python, so that N pages are timed by
 # their own clocks, not by the order in which this process gets round to asking them.
 _STATE_LOG_JS = """
-window.__benchStates = [];
+window.__benchLog = [];
 (() => {
-  let last = null;
+  let last = "";
   setInterval(() => {
     const app = document.querySelector("[data-testid='stApp']");
     const state = app ? app.getAttribute("data-test-script-state") : null;
-    if (state !== last) { window.__benchStates.push([performance.now() / 1000, state]); last = state; }
+    const drawn = document.querySelectorAll(".js-plotly-plot").length;
+    const waiting = document.querySelectorAll("[data-testid='stSkeleton']").length;
+    const key = `${state}/${drawn}/${waiting}`;
+    if (key !== last) { window.__benchLog.push([performance.now() / 1000, state, drawn, waiting]); last = key; }
   }, 20);
 })();
 """
@@ -363,18 +369,25 @@ def _browser_session(url: str, start: threading.Barrier, timeout: float, settle:
                     record["problems"].append(f"timeout after {timeout:g} s")
                     break
                 page.wait_for_selector(selector, timeout=remaining * 1000)
-                states = page.evaluate("window.__benchStates")
+                log = page.evaluate("window.__benchLog")
                 page.wait_for_timeout(settle * 1000)
-                # Settled: it ran at least once, is not running now, and nothing changed meanwhile.
-                if page.evaluate("window.__benchStates.length") == len(states) and any(
-                        s == "running" for _, s in states) and states[-1][1] == "notRunning":
+                # Settled: it ran at least once, is not running now, no element still waits for its
+                # lazily loaded code (Streamlit's Suspense fallback, stSkeleton: Plotly's code comes
+                # after the run, so "notRunning" alone is not the chart), and nothing changed meanwhile.
+                if page.evaluate("window.__benchLog.length") == len(log) and any(
+                        s == "running" for _, s, _, _ in log) and log[-1][1] == "notRunning" and not log[-1][3]:
+                    states = [(t, s) for (t, s, _, _), prev in zip(log, [None, *log], strict=False)
+                              if prev is None or s != prev[1]]
                     record["finished_s"] = states[-1][0]
                     # Page, JS and websocket set-up come before the first run: shown apart.
                     record["first_running_s"] = next(t for t, s in states if s == "running")
+                    drawn = [(t, n) for (t, _, n, _), prev in zip(log, [None, *log], strict=False)
+                             if prev is None or n != prev[2]]
+                    if drawn[-1][1]:
+                        record["chart_s"] = drawn[-1][0]  # the last chart drawn (or removed)
                     break
-            record["states"] = states
-            record["charts"] = page.locator("[data-testid='stPlotlyChart']").count()
-            record["training_charts"] = record["charts"]  # the DOM does not say which is which
+            record["log"] = log
+            record["charts"] = record["training_charts"] = log[-1][2]  # the DOM does not say which is which
             exceptions = page.locator("[data-testid='stException']")
             record["problems"] += [f"exception: {exceptions.nth(i).inner_text()[:300]}"
                                    for i in range(exceptions.count())]
