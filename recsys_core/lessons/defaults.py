@@ -69,24 +69,35 @@ MF_BASICS_WATCH_BLOW_UP = replace(MF_BASICS, optimizer="adam", learning_rate=0.2
 #   1.4x..1.7x, at L2 1.0 1.0x..1.25x, after 1 epoch 1.2x..1.45x.
 COLLABORATIVE_FILTERING = replace(MF_BASICS, k=20)
 
-# Lesson 3, engagement: embeddings + the dot scorer (biased MF as a network), top 5.
-# Simulated CTR (SimulationConfig(k=5, n_sessions=1000, seed=0)) 35.0..35.8% against most popular
+# Lesson 3, engagement: embeddings + the dot scorer (biased MF as a network), top 5, 10 epochs at
+# learning rate 0.005 (the watch pace redraws the chart once per epoch: ten redraws).
+# Simulated CTR (SimulationConfig(k=5, n_sessions=1000, seed=0)) 34.8..38.1% against most popular
 # 10.6..13.3%, random 9.6..9.8% and highest rated 23.0..24.2%: every 95% interval apart, gaps
-# +22.4..+24.4, +25.4..+26.0 and +11.5..+12.2 points. Validation accuracy 38.1..39.4%.
+# +24.2..+24.8, +25.2..+28.2 and +11.8..+13.9 points. Validation accuracy 38.6..39.2%.
 # Against it (CTR points / accuracy points):
-#   embedding 4: -2.7..-4.3 / -0.9..-1.4 (8 and 16 about the same, +0.1..+0.9; 64: -0.9..-1.3);
-#   L2 0: -10.2..-12.1 / -2.2..-3.9, L2 1: -6.0..-6.6, L2 50: -11.5..-13.0 / -4.3..-4.9, L2 200: -13.9..-15.2;
-#     at L2 0 or 50 the model only ties the highest-rated list: it learned item quality, not taste;
-#   learning rate 0.002: -7.2..-8.6 / -3.3..-3.8; 0.005 about the same (-0.1..+1.9); 0.02 -1.8..-4.2;
-#     0.05 -9.0..-14.1 / -2.7..-3.0; 0.2 diverges;
-#   1 epoch: -9.9..-10.4 / -3.7..-4.5; 2 epochs -1.8..-3.0; 10 or 20 epochs -2.0..+0.3 (levelled off);
-#   the mlp scorer: -10.3..-14.5 / -3.5..-4.3, only tying highest rated (it needs ~10 epochs and
-#     L2 1-2 to personalise); its hidden width 8 vs 256 changes nothing visible at 5 epochs.
-# Untrained (epoch 0) the dot model scores 9.2..10.0% against random's 9.6..9.8%: item biases start
-# at 0 and the random embeddings give every user their own random list (469-486 distinct items over
-# all users' lists; model seeds 0-4, data seed 0). The untrained mlp instead gives nearly everyone
-# the same few items (62-138 distinct; a shared item term dominates its small random output), so its
-# epoch-0 CTR is the luck of that one list: 8.0-13.4% over model seeds 0-4 (data seed 0), unrelated
-# to popularity or quality (correlation of its item scores with either within +-0.05).
+#   embedding 4: -2.7..-5.5 / -0.5..-1.3; 8, 16 and 64 about the same (-1.4..+0.7 / -0.5..+0.3);
+#   L2 0: -11.0..-13.8 / -3.4..-4.2, L2 1: -6.5..-8.7, L2 5: -0.8..-2.6 (5 and 10 straddle the peak),
+#     L2 20: -6.0..-9.5, L2 50: -11.8..-15.5 / -4.2..-5.2, L2 200: -13.9..-17.6; at L2 0 or 50 the
+#     model only ties the highest-rated list (-1.6..+1.2): it learned item quality, not taste;
+#   learning rate 0.001 (/5): -7.2..-10.2 / -3.1..-4.3; the slider's neighbours about the same
+#     (0.002: -0.5..-1.7, 0.01: -0.9..-2.1); 0.02: -1.6..-3.6; 0.025 (x5, not a slider option):
+#     -2.2..-5.7 / -0.6..-0.8, the weaker side; 0.05 (x10): -8.4..-13.9 / -2.3..-3.3; 0.07:
+#     -14.5..-20.2; 0.1 is the first option that diverges (at epoch 6-7; 0.12 at 5, 0.15 at 2, 0.2
+#     and above in epoch 1). No (learning rate, L2) at 10 epochs is clearly better on both controls
+#     (lr 0.0004-0.05 x L2 0-50): L2 5 raises the x5 cost to 3.2..5.7 but then L2 10 beats it by
+#     0.8..2.6, and lr 0.007 shrinks the /5 cost to 1.8..3.5;
+#   1 epoch: -13.0..-15.3 / -4.3..-5.0; 2 epochs -8.3..-10.8 / -3.1..-4.4; 3 epochs -2.5..-5.1;
+#     5 epochs -0.7..+0.1 / -0.5..0.0: the run has levelled off by epoch 5, so the 10 epochs are for
+#     the watch pace, not the model; 20 epochs -0.5..-1.4, 30 epochs -1.1..-2.0;
+#   the mlp scorer: -5.8..-15.5 / -2.0..-3.4, and against highest rated -1.6..+6.0 (intervals apart
+#     on 2 seeds of 3): at these settings it personalises on some seeds only; its hidden width
+#     (disabled for dot) has no consistent effect: 8 vs 64 -2.3..+1.0, 256 vs 64 -0.3..+0.8.
+# Untrained (epoch 0; the initialisation does not depend on the learning rate or epochs) the dot
+# model scores 9.2..10.0% against random's 9.6..9.8%: item biases start at 0 and the random
+# embeddings give every user their own random list (469-486 distinct items over all users' lists;
+# model seeds 0-4, data seed 0). The untrained mlp instead gives nearly everyone the same few items
+# (62-138 distinct; a shared item term dominates its small random output), so its epoch-0 CTR is the
+# luck of that one list: 8.0-13.4% over model seeds 0-4 (data seed 0), unrelated to popularity or
+# quality (correlation of its item scores with either within +-0.05).
 ENGAGEMENT = NeuralConfig(embedding_dim=32, hidden=64, scorer="dot", learning_rate=0.005, l2=10.0, epochs=10,
                           batch_size=256)
