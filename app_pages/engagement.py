@@ -35,7 +35,7 @@ signature = (data_key, config)
 
 
 def snapshot(params):
-    return {"window": neural.all_scores(params)[np.ix_(window_users, window_items)].astype(np.float32),
+    return {"window": neural.block_scores(params, window_users)[:, window_items].astype(np.float32),
             "item_embedding": np.asarray(params.item_embedding[:30], np.float32)}
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from recsys_core.training.loop import EpochRecord
+from recsys_core.training.loop import DIVERGENCE_FACTOR, EpochRecord
 
 # Okabe & Ito's colour-blind-safe palette; training and validation also differ in line style and
 # marker, so the two never rely on colour alone.
@@ -27,7 +27,9 @@ SERIES_STYLE = {  # name -> (colour, dash, marker)
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross")
 GRID = dict(showgrid=True, gridcolor="#e5e7eb")
-CLIP_FACTOR = 3.0  # a loss above this many times its untrained value is drawn at the top edge, marked
+# A loss above the divergence line (this many times its untrained value) is drawn at the top edge, marked:
+# below it the curve is drawn as it is, so a loss rising toward a blow-up is seen rising.
+CLIP_FACTOR = DIVERGENCE_FACTOR
 
 
 def number(value: float, digits: int = 4) -> str:
@@ -129,7 +131,7 @@ def training_curves(
     layout["yaxis"]["title"] = dict(text=loss_name)
     if clipped_any:
         layout["yaxis"]["range"] = [0, ceiling * 1.08]
-        annotations.append(dict(text=f"▲ off the chart: above {CLIP_FACTOR:g}x the untrained loss", x=0.0, y=1.0,
+        annotations.append(dict(text=f"▲ off the chart: above {CLIP_FACTOR:g}x the untrained loss (diverged)", x=0.0, y=1.0,
                                 xref="x domain", yref="y domain", showarrow=False, xanchor="left", yanchor="top",
                                 font=dict(size=11, color="#9a3412")))
     if has_metric:

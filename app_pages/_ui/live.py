@@ -30,7 +30,7 @@ from recsys_core.training.loop import Trainer, TrainingRun
 MAX_CONCURRENT_TRAININGS = 2  # CPU bound: more at once only slows everyone on a 2-core laptop
 CHUNK_SECONDS = 0.15  # training between two chances to redraw or honour Stop
 FRAME_SECONDS = 0.1  # at most ten redraws a second
-WATCH_SECONDS = (2.5, 5.0)  # a run at "watch" pace lasts this long on screen, short runs stretched
+WATCH_SECONDS = (3.0, 5.0)  # a run at "watch" pace lasts this long on screen, short runs stretched
 
 
 @st.cache_resource
@@ -106,7 +106,7 @@ def train_now(lesson: str, make_trainer: Callable[[], Trainer], signature: Hasha
 
 def _watch_seconds(epochs: int) -> float:
     low, high = WATCH_SECONDS
-    return min(max(0.12 * epochs, low), high)
+    return min(max(0.15 * epochs, low), high)
 
 
 def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: Hashable, *,
@@ -143,17 +143,21 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
 
     watch = shell.pace() == "watch" and not run.finished
     per_epoch = _watch_seconds(trainer.epochs) / trainer.epochs if watch else 0.0
-    started, drawn_at = time.monotonic() - run.epochs_done * per_epoch, 0.0
+    drawn_at = 0.0
+    if not run.finished:  # the untrained model first: the fall starts where it really starts
+        chart_slot.plotly_chart(draw(run, trainer), width="stretch")
+        drawn_at = time.monotonic()
     while not run.finished:
         run = _advance(trainer, run, 1 if watch else None, status)
         _store(lesson, run, signature)
-        due = started + run.epochs_done * per_epoch
-        if time.monotonic() - drawn_at >= FRAME_SECONDS and not run.finished:  # the finished chart is drawn below
+        if (watch or time.monotonic() - drawn_at >= FRAME_SECONDS) and not run.finished:  # the last is drawn below
             chart_slot.plotly_chart(draw(run, trainer), width="stretch")
             drawn_at = time.monotonic()
-        while watch and not run.finished and time.monotonic() < due:  # the wait is a chance to act on Stop
+        # At "watch" every epoch stays on screen for its share of the run, even after a slow one; the
+        # wait is also a chance to act on Stop.
+        while watch and not run.finished and time.monotonic() < drawn_at + per_epoch:
             _progress(status, run, trainer)
-            time.sleep(min(FRAME_SECONDS / 2, max(due - time.monotonic(), 0.0)))
+            time.sleep(min(FRAME_SECONDS / 2, max(drawn_at + per_epoch - time.monotonic(), 0.0)))
         _progress(status, run, trainer)
     _progress(status, run, trainer)
     chart_slot.plotly_chart(chart(run, trainer, replay.epoch(lesson, run), show_metric), width="stretch")

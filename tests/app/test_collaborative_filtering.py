@@ -3,7 +3,16 @@ and the pipeline's "keep the mask" variant is the very run the training tab made
 
 import json
 
-from tests.app.conftest import TRAINING, chart_specs, decode, metric_value, open_page, show_tab, texts, train_now
+from tests.app.conftest import (
+    TRAINING,
+    chart_specs,
+    decode,
+    metric_value,
+    open_page,
+    show_tab,
+    texts,
+    train_now,
+)
 
 PAGE = "app_pages/collaborative_filtering.py"
 PIPELINE = "1 · Pipeline trace"

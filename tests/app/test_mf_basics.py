@@ -3,7 +3,16 @@
 import json
 import time
 
-from tests.app.conftest import TRAINING, chart_specs, decode, metric_value, open_page, show_tab, texts, train_now
+from tests.app.conftest import (
+    TRAINING,
+    chart_specs,
+    decode,
+    metric_value,
+    open_page,
+    show_tab,
+    texts,
+    train_now,
+)
 
 PAGE = "app_pages/mf_basics.py"
 

@@ -8,6 +8,7 @@ a skip: these tests are the only proof the app works in a browser.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -51,15 +52,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
-    """`streamlit run app.py` on a free loopback port for this module; yields its base URL."""
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free loopback port for this module; yields its base URL.
+
+    Each module's server keeps learners' progress in a directory of its own.
+    """
     port = _free_port()
+    env = {**os.environ, "RECSYS_LAB_DATA_DIR": str(tmp_path_factory.mktemp("progress"))}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -120,6 +126,27 @@ def wait_idle(page, settle_ms: int = 400) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=ACTION_TIMEOUT_MS)
     page.wait_for_timeout(200)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=ACTION_TIMEOUT_MS)
+
+
+def chart_series(page, index: int = 0) -> dict[str, dict[str, list]]:
+    """The drawn data of the ``index``-th chart on the page: {trace name: {x, y}} ({} if not drawn yet).
+
+    Read from Plotly's own graph element in one snapshot (no auto-waiting: a live chart is
+    replaced many times a second), so it is what the browser drew, not what the server sent. A
+    lesson's training tab draws its live loss chart first.
+    """
+    return page.evaluate("""(index) => {
+        const charts = Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+            .filter(el => el.offsetParent !== null && el.data);
+        const el = charts[index];
+        if (!el) return {};
+        return Object.fromEntries(el.data.filter(t => t.name).map(t => [t.name, {x: Array.from(t.x), y: Array.from(t.y)}]));
+    }""", index)
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=re.compile(name)).click()
+    wait_idle(page)
 
 
 def screenshot(page, name: str) -> Path:
