@@ -48,17 +48,22 @@ class BayesConfig:
     (None = k + 1, BPMF's choice). The noise precision has a Gamma(``noise_shape``,
     ``noise_rate``) prior. ``init_scale`` is the std of the random starting factors.
     ``sweeps_per_call`` sweeps run in one jitted call (the app redraws between calls).
+
+    The defaults were tuned on `movielens_like` (5-fold, bench/README.md): rank 5-20 scored
+    within 0.002 of each other; starting factors at 0.3 rather than 0.1 leave the
+    all-baseline mode sooner, after which 10 or 20 burn-in sweeps score the same; 70 kept
+    samples reach all but 0.001 of what 100 do.
     """
 
     rank: int = 10
-    n_samples: int = 100
-    burn_in: int = 20
+    n_samples: int = 70
+    burn_in: int = 10
     prior_strength: float = 2.0
     wishart_dof: float | None = None
     wishart_scale: float = 1.0
     noise_shape: float = 1.0
     noise_rate: float = 1.0
-    init_scale: float = 0.1
+    init_scale: float = 0.3
     seed: int = 0
     sweeps_per_call: int = 10
 
