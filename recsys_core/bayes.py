@@ -24,8 +24,10 @@ from recsys_core.bayes_gibbs import (
     BayesHyper,
     ChainState,
     Layout,
+    SweepNoise,
     build_layout,
     compile_count,
+    draw_noise,
     gibbs_sweeps,
     init_chain,
 )
@@ -72,6 +74,8 @@ class BayesConfig:
             raise ValueError("rank, n_samples and sweeps_per_call must be at least 1, burn_in at least 0")
         if self.wishart_dof is not None and self.wishart_dof <= self.rank:
             raise ValueError(f"wishart_dof must exceed the rank ({self.rank}), got {self.wishart_dof}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be at least 0, got {self.seed}")
 
     @property
     def total_sweeps(self) -> int:
@@ -80,12 +84,16 @@ class BayesConfig:
     def hyper(self, rating_scale: tuple[float, float]) -> BayesHyper:
         """The traced part of the settings: new values reuse the compiled program."""
         f32 = np.float32
-        dof = self.rank + 1.0 if self.wishart_dof is None else self.wishart_dof
         return BayesHyper(
-            f32(self.prior_strength), f32(dof), f32(self.wishart_scale), f32(self.noise_shape),
-            f32(self.noise_rate), np.int32(self.burn_in), np.int32(self.total_sweeps),
-            f32(rating_scale[0]), f32(rating_scale[1]), np.int32(self.seed),
+            f32(self.prior_strength), f32(self.wishart_scale), f32(self.noise_rate),
+            np.int32(self.burn_in), np.int32(self.total_sweeps), f32(rating_scale[0]), f32(rating_scale[1]),
         )
+
+    def noise(self, layout: Layout, n_users: int, n_items: int, first_sweep: int, n_sweeps: int) -> SweepNoise:
+        """The random numbers of ``n_sweeps`` sweeps from ``first_sweep`` (see `draw_noise`)."""
+        dof = self.rank + 1.0 if self.wishart_dof is None else self.wishart_dof
+        return draw_noise(self.seed, np.asarray(layout.fold_key), first_sweep, n_sweeps, n_users, n_items,
+                          self.rank + 1, dof, self.noise_shape, np.asarray(layout.fold_ratings))
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +178,9 @@ class BayesSampler:
         return BayesState(chain=chain, trace=np.zeros((0, 2, 2)))
 
     def run(self, state: BayesState) -> BayesState:
-        chain, trace = gibbs_sweeps(state.chain, self.layout, self.hyper, n_sweeps=self.config.sweeps_per_call)
+        noise = self.config.noise(self.layout, self.train.n_users, self.train.n_items, state.sweeps_done,
+                                  self.config.sweeps_per_call)
+        chain, trace = gibbs_sweeps(state.chain, self.layout, self.hyper, noise)
         todo = max(0, self.total_sweeps - state.sweeps_done)
         trace = np.asarray(trace, np.float64)[:todo]
         return BayesState(chain=chain, trace=np.concatenate([state.trace, trace]))
@@ -255,6 +265,9 @@ def predict(result: BayesResult, users: np.ndarray, items: np.ndarray) -> tuple[
     return np.clip(result.global_mean + mean, *result.rating_scale), std
 
 
+_MAX_SWEEPS_PER_FOLDS_CALL = 20
+
+
 @dataclass(frozen=True)
 class BayesFoldScores:
     """Per-fold test RMSE and MAE of the posterior mean (clipped), and each fold's noise std."""
@@ -276,7 +289,13 @@ def fit_bayes_folds(folds: Sequence[tuple[Ratings, Ratings]], config: BayesConfi
     layout = build_layout([train for train, _ in folds], [[test] for _, test in folds])
     train = folds[0][0]
     chain = init_chain(layout, train.n_users, train.n_items, config.rank, config.init_scale, config.seed, 0)
-    chain, _ = gibbs_sweeps(chain, layout, config.hyper(train.rating_scale), n_sweeps=config.total_sweeps)
+    hyper = config.hyper(train.rating_scale)
+    # Calls of equal length (one compile) bound the memory the random numbers take; JAX runs
+    # a call while numpy draws the next one's numbers.
+    n_calls = -(-config.total_sweeps // _MAX_SWEEPS_PER_FOLDS_CALL)
+    per_call = -(-config.total_sweeps // n_calls)
+    for first in range(0, n_calls * per_call, per_call):
+        chain, _ = gibbs_sweeps(chain, layout, hyper, config.noise(layout, train.n_users, train.n_items, first, per_call))
     rmse, mae = _group_scores(layout, np.asarray(chain.pred_sum) / float(chain.kept), train.rating_scale)
     noise = np.asarray(chain.noise_sum) / float(chain.kept)
     return BayesFoldScores(tuple(rmse), tuple(mae), tuple(float(x) for x in noise))

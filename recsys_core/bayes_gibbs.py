@@ -31,8 +31,12 @@ How a sweep is computed (XLA CPU, 2 cores; the figures are in bench/README.md):
 - k-fold scoring stacks the folds block-diagonally (fold f's user u is row f * n_users + u)
   with their own hyperparameters and noise, so all folds run in one compiled program; every
   fold draws from its own key, so a fold gives the same chain alone or stacked.
+- Every random number is drawn on the host with numpy and scanned in (`SweepNoise`): none
+  depends on the data, and generating them inside the program (a counter-based generator
+  inlined per `jax.random` call, a rejection loop for the Gamma) was half the compile time.
 - Shapes are fixed (chunks padded to a bucketed count); the hyperprior settings, burn-in,
-  length of the chain and the seed are traced, so changing them never recompiles.
+  length of the chain and the seed are traced or host-side, so changing them never
+  recompiles. Only the rank, the data's padded shapes and sweeps per call compile.
 """
 
 from __future__ import annotations
@@ -65,18 +69,19 @@ def compile_count(name: str = "gibbs_sweeps") -> int:
 
 
 class BayesHyper(NamedTuple):
-    """Traced settings of a sweep (see `recsys_core.bayes.BayesConfig`): new values never recompile."""
+    """Traced settings of a sweep (see `recsys_core.bayes.BayesConfig`): new values never recompile.
+
+    The Wishart degrees of freedom, the noise prior's shape and the seed enter only through
+    the random numbers drawn on the host (`draw_noise`).
+    """
 
     prior_strength: jax.Array
-    wishart_dof: jax.Array
     wishart_scale: jax.Array
-    noise_shape: jax.Array
     noise_rate: jax.Array
     burn_in: jax.Array  # int32: sweeps before the first kept sample
     total_sweeps: jax.Array  # int32: sweeps after which nothing more is kept
     low: jax.Array  # rating scale, for the clipped RMSE trace
     high: jax.Array
-    seed: jax.Array  # int32
 
 
 class Layout(NamedTuple):
@@ -100,7 +105,7 @@ class Layout(NamedTuple):
     eval_ratings: jax.Array  # (E,) float32 true ratings (uncentred), 0 for padding
     eval_group: jax.Array  # (E,) int32: which score a pair counts in; out of range = padding
     group_size: jax.Array  # (G,) float32: pairs per group
-    fold_key: jax.Array  # (F,) int32: which key stream each fold draws from
+    fold_key: jax.Array  # (F,) int32: which random stream each fold draws from
 
 
 class ChainState(NamedTuple):
@@ -209,70 +214,60 @@ def init_chain(layout: Layout, n_users: int, n_items: int, rank: int, init_scale
     )
 
 
-_TRIES = 8  # Gamma proposals per draw (see `_gamma`)
+class SweepNoise(NamedTuple):
+    """Every random number of a run of sweeps (leading axes: sweep, fold), drawn on the host.
 
-
-def _gamma(shape: jax.Array, normals: jax.Array, uniforms: jax.Array) -> jax.Array:
-    """Gamma(shape, 1) draws by Marsaglia & Tsang's method with a fixed number of proposals.
-
-    `jax.random.gamma` runs a rejection while-loop that took over a second to compile on XLA
-    CPU. Here _TRIES proposals (``normals``: (..., _TRIES), ``uniforms``: (..., _TRIES + 1))
-    are judged at once and the first accepted is taken; for shape >= 1 each is accepted with
-    probability > 0.95, so all eight fail less than once in 10^10 draws (then the last is
-    used). Shapes below 1 are boosted: Gamma(a) = Gamma(a + 1) * U^(1/a).
+    Nothing random depends on the data: a row's draw is its conditional mean plus a fixed
+    transform of standard normals, the Wishart's Bartlett factor needs normals and chi-squares
+    of known degrees of freedom, and tau's Gamma has a known shape (only its rate depends on
+    the residuals). So numpy draws them all up front. Inside the program every `jax.random`
+    call had inlined its own counter-based generator, and `jax.random.gamma` a rejection
+    while-loop: together half of the compile time, and a 1-3% of the run.
     """
-    boosted = jnp.where(shape < 1.0, shape + 1.0, shape)[..., None]
-    d = boosted - 1.0 / 3.0
-    v = (1.0 + normals / jnp.sqrt(9.0 * d)) ** 3
-    safe_v = jnp.maximum(v, 1e-30)
-    accepted = (v > 0) & (jnp.log(uniforms[..., :-1]) < 0.5 * normals**2 + d - d * v + d * jnp.log(safe_v))
-    accepted = accepted.at[..., -1].set(True)
-    first = jnp.argmax(accepted, axis=-1)
-    draw = d[..., 0] * jnp.take_along_axis(safe_v, first[..., None], axis=-1)[..., 0]
-    return jnp.where(shape < 1.0, draw * uniforms[..., -1] ** (1.0 / shape), draw)
+
+    user_rows: jax.Array  # (S, F, n_users, K) standard normals
+    item_rows: jax.Array  # (S, F, n_items, K)
+    user_bartlett: jax.Array  # (S, F, K, K) standard normals (below the diagonal are used)
+    item_bartlett: jax.Array
+    user_mean: jax.Array  # (S, F, K) standard normals for the prior mean
+    item_mean: jax.Array
+    user_chi2: jax.Array  # (S, F, K) chi-square with nu0 + n_users - j degrees of freedom
+    item_chi2: jax.Array
+    tau_gamma: jax.Array  # (S, F) Gamma(a0 + N_f / 2, 1)
+
+
+def draw_noise(seed: int, fold_keys: np.ndarray, first_sweep: int, n_sweeps: int, n_users: int, n_items: int,
+               dim: int, wishart_dof: float, noise_shape: float, fold_ratings: np.ndarray) -> SweepNoise:
+    """The random numbers of sweeps ``first_sweep ..`` for every fold (see `SweepNoise`).
+
+    Sweep s of fold f draws from ``numpy.random.default_rng((seed, s, fold_keys[f]))``, so a
+    chain run in chunks equals one run at once, and a fold alone equals the same fold stacked.
+    """
+    n_folds = len(fold_keys)
+    lead = (n_sweeps, n_folds)
+    out = {name: np.empty((*lead, *shape), np.float32) for name, shape in (
+        ("user_rows", (n_users, dim)), ("item_rows", (n_items, dim)), ("user_bartlett", (dim, dim)),
+        ("item_bartlett", (dim, dim)), ("user_mean", (dim,)), ("item_mean", (dim,)), ("user_chi2", (dim,)),
+        ("item_chi2", (dim,)), ("tau_gamma", ()))}
+    steps = np.arange(dim)
+    for s in range(n_sweeps):
+        for f, key in enumerate(fold_keys):
+            rng = np.random.default_rng((seed, first_sweep + s, int(key)))
+            for name in ("user_rows", "item_rows", "user_bartlett", "item_bartlett", "user_mean", "item_mean"):
+                out[name][s, f] = rng.standard_normal(out[name].shape[2:], dtype=np.float32)
+            out["user_chi2"][s, f] = 2.0 * rng.standard_gamma((wishart_dof + n_users - steps) / 2.0)
+            out["item_chi2"][s, f] = 2.0 * rng.standard_gamma((wishart_dof + n_items - steps) / 2.0)
+            out["tau_gamma"][s, f] = rng.standard_gamma(noise_shape + 0.5 * float(fold_ratings[f]))
+    return SweepNoise(**out)
 
 
 class _SideNoise(NamedTuple):
     """One side's random numbers for one sweep, per fold (leading F axis)."""
 
-    rows: jax.Array  # (F, n, K) standard normals for the rows
-    bartlett: jax.Array  # (F, K, K) standard normals below Bartlett's diagonal
-    mean: jax.Array  # (F, K) standard normals for the prior mean
-    chi2: jax.Array  # (F, K) chi-square draws with nu_n - j degrees of freedom
-
-
-def _sweep_noise(key: jax.Array, fold_key: jax.Array, n_users: int, n_items: int, hyper: BayesHyper,
-                 fold_ratings: jax.Array, dim: int) -> tuple[_SideNoise, _SideNoise, jax.Array]:
-    """Every random number of one sweep, cut from one vector of random bits per fold.
-
-    Each `jax.random` call inlines its own counter-based generator, which XLA CPU took about
-    0.1-0.3 s to compile; a sweep needs a dozen kinds of draws, so they all come from one call
-    (uniforms from the bits, normals from uniforms by the inverse error function, as
-    `jax.random.normal` does). The Gamma draws do not depend on the data (only their rates
-    do), so all of them are made here at once. Fold f draws from ``fold_in(key, fold_key[f])``.
-    Returns the two sides' noise and each fold's Gamma(a0 + N_f / 2, 1) draw for tau.
-    """
-    n_folds = fold_key.shape[0]
-    n_normal = (n_users + n_items) * dim + 2 * (dim * dim + dim)
-    n_gamma = 2 * dim + 1
-    sizes = (n_normal + n_gamma * _TRIES, n_gamma * (_TRIES + 1))
-    bits = jax.vmap(lambda f: jax.random.bits(jax.random.fold_in(key, f), (sum(sizes),)))(fold_key)
-    # 23 random mantissa bits -> [1, 2) -> (0, 1), never exactly 0 (log and erf_inv stay finite).
-    uniform = lax.bitcast_convert_type((bits >> 9) | np.uint32(0x3F800000), jnp.float32) - (1.0 - 2.0**-24)
-    normal = np.float32(np.sqrt(2.0)) * lax.erf_inv(2.0 * uniform[:, : sizes[0]] - 1.0)
-    gamma_shape = jnp.concatenate([
-        jnp.broadcast_to((hyper.wishart_dof + n_users - jnp.arange(dim)) / 2.0, (n_folds, dim)),
-        jnp.broadcast_to((hyper.wishart_dof + n_items - jnp.arange(dim)) / 2.0, (n_folds, dim)),
-        (hyper.noise_shape + 0.5 * fold_ratings)[:, None],
-    ], axis=1)
-    gammas = _gamma(gamma_shape, normal[:, n_normal:].reshape(n_folds, n_gamma, _TRIES),
-                    uniform[:, sizes[0]:].reshape(n_folds, n_gamma, _TRIES + 1))
-    bounds = np.cumsum((0, n_users * dim, n_items * dim, dim * dim, dim * dim, dim, dim))
-    z = [normal[:, a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    users = _SideNoise(z[0].reshape(n_folds, n_users, dim), z[2].reshape(n_folds, dim, dim), z[4], 2.0 * gammas[:, :dim])
-    items = _SideNoise(z[1].reshape(n_folds, n_items, dim), z[3].reshape(n_folds, dim, dim), z[5],
-                       2.0 * gammas[:, dim:2 * dim])
-    return users, items, gammas[:, 2 * dim]
+    rows: jax.Array  # (F, n, K)
+    bartlett: jax.Array  # (F, K, K)
+    mean: jax.Array  # (F, K)
+    chi2: jax.Array  # (F, K)
 
 
 def _draw_normal_wishart(rows: jax.Array, noise: _SideNoise, hyper: BayesHyper) -> tuple[jax.Array, jax.Array]:
@@ -344,30 +339,28 @@ def _draw_side(rows, other_rows, other, rating, row, noise_precision, noise: _Si
     return _draw_rows(precision, shift, noise.rows).reshape(n_folds * n, dim), grams
 
 
-@functools.partial(jax.jit, static_argnames=("n_sweeps",))
-def gibbs_sweeps(chain: ChainState, layout: Layout, hyper: BayesHyper, n_sweeps: int) -> tuple[ChainState, jax.Array]:
-    """``n_sweeps`` Gibbs sweeps in one call; returns the chain and a per-sweep score trace.
+@jax.jit
+def gibbs_sweeps(chain: ChainState, layout: Layout, hyper: BayesHyper, noise: SweepNoise) -> tuple[ChainState, jax.Array]:
+    """One Gibbs sweep per leading entry of ``noise``, in one call; returns the chain and a trace.
 
     A sweep draws the users' hyperparameters, every user row, the items' hyperparameters,
-    every item row, then each fold's noise precision. Sweep s (0-based, over the whole chain)
-    draws from ``fold_in(PRNGKey(seed), s)``, so a chain run in chunks equals one run at once.
-    Samples with burn_in <= s < total_sweeps are averaged (and stored when the chain has
-    room). The trace is (n_sweeps, groups, 2): per group, the summed squared error of the
+    every item row, then each fold's noise precision. Samples of sweeps s (0-based, over the
+    whole chain) with burn_in <= s < total_sweeps are averaged (and stored when the chain has
+    room). The trace is (sweeps, groups, 2): per group, the summed squared error of the
     clipped posterior mean so far and of the clipped current sample.
     """
     _TRACE_COUNTS["gibbs_sweeps"] += 1
     n_folds = chain.noise_precision.shape[0]
-    n_users, dim = chain.user_rows.shape[0] // n_folds, chain.user_rows.shape[1]
+    dim = chain.user_rows.shape[1]
     n_items = chain.item_rows.shape[0] // n_folds
     n_groups = layout.group_size.shape[0]
     eval_fold = jnp.minimum(layout.eval_group // (n_groups // n_folds), n_folds - 1)
     mu = layout.fold_mean[eval_fold]
-    base_key = jax.random.PRNGKey(hyper.seed)
     stored = chain.user_samples.shape[0] > 0  # static: a chain without room skips the writes
 
-    def sweep(chain: ChainState, _):
-        user_noise, item_noise, tau_gamma = _sweep_noise(
-            jax.random.fold_in(base_key, chain.sweep), layout.fold_key, n_users, n_items, hyper, layout.fold_ratings, dim)
+    def sweep(chain: ChainState, noise: SweepNoise):
+        user_noise = _SideNoise(noise.user_rows, noise.user_bartlett, noise.user_mean, noise.user_chi2)
+        item_noise = _SideNoise(noise.item_rows, noise.item_bartlett, noise.item_mean, noise.item_chi2)
         users, _ = _draw_side(chain.user_rows, chain.item_rows, layout.user_other, layout.user_rating,
                               layout.user_row, chain.noise_precision, user_noise, hyper)
         items, grams = _draw_side(chain.item_rows, users, layout.item_other, layout.item_rating,
@@ -375,7 +368,7 @@ def gibbs_sweeps(chain: ChainState, layout: Layout, hyper: BayesHyper, n_sweeps:
         # Squared residuals from the item side's Gram with the new rows: [y, -1] G [y, -1].
         ends = jnp.concatenate([items, -jnp.ones_like(items[:, :1])], axis=1).reshape(n_folds, n_items, dim + 1)
         sse = jnp.einsum("fnk,fnkj,fnj->f", ends, grams, ends)
-        tau = tau_gamma / (hyper.noise_rate + 0.5 * sse)
+        tau = noise.tau_gamma / (hyper.noise_rate + 0.5 * sse)
 
         keep = (chain.sweep >= hyper.burn_in) & (chain.sweep < hyper.total_sweeps)
         weight = keep.astype(jnp.float32)
@@ -400,7 +393,7 @@ def gibbs_sweeps(chain: ChainState, layout: Layout, hyper: BayesHyper, n_sweeps:
         )
         return new, trace
 
-    return lax.scan(sweep, chain, None, length=n_sweeps)
+    return lax.scan(sweep, chain, noise)
 
 
 @functools.partial(jax.jit, static_argnames=("n_users",))

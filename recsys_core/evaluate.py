@@ -101,19 +101,18 @@ class CrossValidation:
 
 def cross_validate(ratings: Ratings, config: MFConfig | BayesConfig = EVAL_DEFAULTS, n_folds: int = 5, seed: int = 0) -> CrossValidation:
     """Biased MF (an `MFConfig`) or Bayesian MF (a `BayesConfig`) on Surprise's shuffled folds."""
-    compile_before = compile_seconds_so_far()
-    started = time.perf_counter()
-    return _score(data_module.kfold(ratings, n_folds, seed), config, started, compile_before)
+    return score_folds(data_module.kfold(ratings, n_folds, seed), config)
 
 
 def train_test(train: Ratings, test: Ratings, config: MFConfig | BayesConfig = EVAL_DEFAULTS) -> CrossValidation:
     """Train on ``train``, score on ``test`` (one fold); their ids are matched first (see `align`)."""
+    return score_folds([align(train, test)], config)
+
+
+def score_folds(folds: Sequence[tuple[Ratings, Ratings]], config: MFConfig | BayesConfig = EVAL_DEFAULTS) -> CrossValidation:
+    """Train one model per (train, test) fold and score its test set; times include compiles."""
     compile_before = compile_seconds_so_far()
     started = time.perf_counter()
-    return _score([align(train, test)], config, started, compile_before)
-
-
-def _score(folds: list[tuple[Ratings, Ratings]], config: MFConfig | BayesConfig, started: float, compile_before: float) -> CrossValidation:
     if isinstance(config, BayesConfig):
         # Every fold's chain in one compiled program (see `fit_bayes_folds`).
         scores = fit_bayes_folds(folds, config)

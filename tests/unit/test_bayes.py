@@ -91,7 +91,7 @@ def test_normal_wishart_draws_have_the_conditional_mean_and_spread():
     n, dim, draws = 30, 3, 4000
     rows = rng.normal(0.5, 1.5, size=(1, n, dim))
     hyper = BayesConfig(rank=dim - 1, prior_strength=2.0, wishart_scale=0.5).hyper((1, 5))
-    dof_n = float(hyper.wishart_dof) + n
+    dof_n = float(dim) + n  # BPMF's nu0 = K, the default
     noise = bayes_gibbs._SideNoise(
         rows=jnp.zeros((draws, 1, n, dim)),
         bartlett=rng.normal(size=(draws, 1, dim, dim)), mean=rng.normal(size=(draws, 1, dim)),
@@ -110,14 +110,21 @@ def test_normal_wishart_draws_have_the_conditional_mean_and_spread():
     assert_allclose(np.cov(np.asarray(means[:, 0]).T), expected_mean_cov, rtol=0.1, atol=0.1 * expected_mean_cov.max())
 
 
-def test_gamma_draws_have_the_right_mean_and_variance_for_small_and_large_shapes():
-    rng = np.random.default_rng(4)
-    shape = np.repeat(np.array([[0.4, 1.0, 3.5, 400.0]], np.float32), 20000, axis=0)
-    normals = rng.normal(size=(*shape.shape, bayes_gibbs._TRIES))
-    uniforms = rng.uniform(1e-9, 1.0, size=(*shape.shape, bayes_gibbs._TRIES + 1))
-    draws = np.asarray(jax.jit(bayes_gibbs._gamma)(shape, normals, uniforms))
-    assert_allclose(draws.mean(axis=0), shape[0], rtol=0.03)
-    assert_allclose(draws.var(axis=0), shape[0], rtol=0.08)
+def test_host_noise_gives_chi_squares_and_gammas_of_the_conditional_degrees_of_freedom():
+    noise = bayes_gibbs.draw_noise(0, np.array([0, 1]), 0, 400, 30, 20, 3, 4.0, 1.0, np.array([100.0, 50.0]))
+    assert noise.user_rows.shape == (400, 2, 30, 3) and noise.item_rows.shape == (400, 2, 20, 3)
+    assert_allclose(noise.user_chi2.mean(axis=(0, 1)), 4.0 + 30 - np.arange(3), rtol=0.05)  # chi2(nu) has mean nu
+    assert_allclose(noise.item_chi2.mean(axis=(0, 1)), 4.0 + 20 - np.arange(3), rtol=0.05)
+    assert_allclose(noise.tau_gamma.mean(axis=0), [1.0 + 50.0, 1.0 + 25.0], rtol=0.03)
+    assert abs(float(noise.user_rows.mean())) < 0.02 and abs(float(noise.user_rows.std()) - 1.0) < 0.02
+
+
+def test_a_sweeps_noise_depends_only_on_seed_sweep_and_fold_stream():
+    args = (30, 20, 3, 4.0, 1.0, np.array([100.0, 100.0]))
+    run = bayes_gibbs.draw_noise(0, np.array([0, 1]), 0, 6, *args)
+    later = bayes_gibbs.draw_noise(0, np.array([1]), 4, 2, *args)
+    np.testing.assert_array_equal(later.item_rows[:, 0], run.item_rows[4:, 1])
+    assert not np.array_equal(bayes_gibbs.draw_noise(1, np.array([0]), 0, 1, *args).user_rows[0, 0], run.user_rows[0, 0])
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +196,8 @@ def test_stacked_folds_score_as_each_fold_run_alone():
     train, test = folds[1]
     layout = bayes_gibbs.build_layout([train], [[test]], fold_keys=[1])
     chain = bayes_gibbs.init_chain(layout, data.n_users, data.n_items, 3, config.init_scale, config.seed, 0)
-    chain, _ = bayes_gibbs.gibbs_sweeps(chain, layout, config.hyper(WIDE), n_sweeps=30)
+    noise = config.noise(layout, data.n_users, data.n_items, 0, 30)
+    chain, _ = bayes_gibbs.gibbs_sweeps(chain, layout, config.hyper(WIDE), noise)
     alone = train.global_mean + np.asarray(chain.pred_sum)[: len(test)] / float(chain.kept)
     assert stacked.rmse[1] == pytest.approx(float(np.sqrt(np.mean((alone - test.ratings) ** 2))), rel=1e-4)
 
