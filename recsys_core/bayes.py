@@ -51,15 +51,17 @@ class BayesConfig:
     ``noise_rate``) prior. ``init_scale`` is the std of the random starting factors.
     ``sweeps_per_call`` sweeps run in one jitted call (the app redraws between calls).
 
-    The defaults were tuned on `movielens_like` (5-fold, bench/README.md): rank 5-20 scored
-    within 0.002 of each other; starting factors at 0.3 rather than 0.1 leave the
-    all-baseline mode sooner, after which 10 or 20 burn-in sweeps score the same; 70 kept
-    samples reach all but 0.001 of what 100 do.
+    The defaults were tuned on `movielens_like` (5-fold; bench/README.md has the search):
+    ranks 6-12 scored within 0.0005 of each other, so rank 8 (the sweep's cost is mostly
+    per-row overhead, not k); starting factors at 0.3 rather than 0.1 leave the
+    all-baseline mode sooner, after which 5, 10 or 20 burn-in sweeps score the same; 60
+    sweeps in all score 0.0005 worse than 80 and 0.001 worse than 120, at 3/4 and 1/2 the
+    time, which is what keeps the 5-fold run faster than Surprise's SVD.
     """
 
-    rank: int = 10
-    n_samples: int = 70
-    burn_in: int = 10
+    rank: int = 8
+    n_samples: int = 55
+    burn_in: int = 5
     prior_strength: float = 2.0
     wishart_dof: float | None = None
     wishart_scale: float = 1.0
