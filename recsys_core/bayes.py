@@ -154,7 +154,8 @@ class BayesSampler:
     """Gibbs-samples one training set a chunk of sweeps at a time, as the app's training loop does.
 
     ``init()`` gives a fresh chain; ``run(state)`` draws ``config.sweeps_per_call`` more sweeps
-    in one jitted call (the chain stops keeping samples after ``config.total_sweeps``);
+    in one jitted call (samples past ``config.total_sweeps`` are not kept; a finished chain is
+    returned as is);
     ``evaluate(state)`` scores the posterior mean so far; ``result(state)`` hands back the
     kept samples for `predict`. Neither mutates its input.
     """
@@ -180,7 +181,9 @@ class BayesSampler:
         return BayesState(chain=chain, trace=np.zeros((0, 2, 2)))
 
     def run(self, state: BayesState) -> BayesState:
-        noise = self.config.noise(self.layout, self.train.n_users, self.train.n_items, state.sweeps_done,
+        if self.finished(state):
+            return state
+        noise = self.config.noise(self.layout, self.train.n_users, self.train.n_items, int(state.chain.sweep),
                                   self.config.sweeps_per_call)
         chain, trace = gibbs_sweeps(state.chain, self.layout, self.hyper, noise)
         todo = max(0, self.total_sweeps - state.sweeps_done)

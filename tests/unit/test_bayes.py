@@ -216,3 +216,11 @@ def test_rmse_curve_has_one_point_per_sweep_and_averaging_beats_single_samples()
     curve = bayes.rmse_by_samples(TRAIN, VAL, CONFIG)
     assert len(curve.sweeps) == CONFIG.total_sweeps and curve.samples[-1] == CONFIG.n_samples
     assert curve.mean_rmse[-1] < np.median(curve.sample_rmse[CONFIG.burn_in:])
+
+
+def test_running_a_finished_chain_returns_it_unchanged():
+    sampler = BayesSampler(TRAIN, VAL, replace(CONFIG, burn_in=0))
+    state = sampler.init()
+    while not sampler.finished(state):
+        state = sampler.run(state)
+    assert sampler.run(state) is state and state.sweeps_done == CONFIG.n_samples
