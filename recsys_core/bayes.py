@@ -286,7 +286,7 @@ def fit_bayes_folds(folds: Sequence[tuple[Ratings, Ratings]], config: BayesConfi
     """One chain per (train, test) fold, all folds stacked in one compiled call; score each test.
 
     Fold f's chain is the one a layout of that fold alone with ``fold_keys=[f]`` runs (same
-    start, same keys), up to float rounding. No samples are stored: only the test predictions'
+    start, same random numbers), up to float rounding. No samples are stored: only the test predictions'
     running sums, so memory does not grow with ``n_samples``.
     """
     if not folds or any(len(train) == 0 for train, _ in folds):

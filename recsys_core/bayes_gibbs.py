@@ -30,7 +30,7 @@ How a sweep is computed (XLA CPU, 2 cores; the figures are in bench/README.md):
   second pass over the ratings.
 - k-fold scoring stacks the folds block-diagonally (fold f's user u is row f * n_users + u)
   with their own hyperparameters and noise, so all folds run in one compiled program; every
-  fold draws from its own key, so a fold gives the same chain alone or stacked.
+  fold draws from its own random stream, so a fold gives the same chain alone or stacked.
 - Every random number is drawn on the host with numpy and scanned in (`SweepNoise`): none
   depends on the data, and generating them inside the program (a counter-based generator
   inlined per `jax.random` call, a rejection loop for the Gamma) was half the compile time.
