@@ -19,12 +19,14 @@ from recsys_core.data.matrix import (
     matrix_window,
     rating_matrix,
 )
+from recsys_core.data.movielens import ML_1M, ML_100K, MovieLensShape, movielens_like
 from recsys_core.data.ratings import GENRES, PlantedTruth, Ratings
 from recsys_core.data.splits import holdout_split, kfold, kfold_indices, leave_last_out
 from recsys_core.data.synthetic import synthetic
 
 __all__ = [
-    "FILL_CHOICES", "GENRES", "MAX_DENSE_CELLS", "MAX_FILE_BYTES", "MAX_RATINGS", "ClickData", "PlantedTruth",
-    "Ratings", "RatingsFormatError", "click_dataset", "describe", "fill_missing", "holdout_split", "kfold",
-    "kfold_indices", "leave_last_out", "load_ratings", "load_upload", "matrix_window", "rating_matrix", "synthetic",
+    "FILL_CHOICES", "GENRES", "MAX_DENSE_CELLS", "MAX_FILE_BYTES", "MAX_RATINGS", "ML_1M", "ML_100K", "ClickData",
+    "MovieLensShape", "PlantedTruth", "Ratings", "RatingsFormatError", "click_dataset", "describe", "fill_missing",
+    "holdout_split", "kfold", "kfold_indices", "leave_last_out", "load_ratings", "load_upload", "matrix_window",
+    "movielens_like", "rating_matrix", "synthetic",
 ]
