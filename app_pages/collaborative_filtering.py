@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages import _ui as ui
+from app_pages._ui import state
 from app_pages._ui.controls import Control, widget
 from app_pages._ui.neighbours import neighbours
 from app_pages._ui.replay import replay
@@ -24,7 +25,8 @@ RANKS = (1, 2, 5, 10, 20, 50, 100)
 
 @st.cache_data(max_entries=12, show_spinner="Training on the filled-in matrix (every cell a target)...")
 def filled_variant(key: str, _train, _val, choice: str, config) -> cf.PreprocessingResult:
-    return cf.run_preprocessing(_train, _val, choice, config)
+    with ui.training_slot():  # inside the cache: only a miss trains
+        return cf.run_preprocessing(_train, _val, choice, config)
 
 
 data_key, ratings = ui.dataset()
@@ -50,8 +52,7 @@ def experiment(run) -> tuple[dict[str, cf.PreprocessingResult], str | None]:
         run, "mask", len(train_set), config, train_set, val_set, sum(r.seconds for r in run.history)))}
     try:
         for choice in ("mean", "zero"):
-            with ui.training_slot():
-                results[choice] = filled_variant(data_key, train_set, val_set, choice, config)
+            results[choice] = filled_variant(data_key, train_set, val_set, choice, config)
     except ValueError as error:  # a file too big to fill every cell
         return results, str(error)
     return results, None
@@ -76,8 +77,8 @@ if training_tab.open:
         rank_b = widget(Control("cf_rank_b", "Rank of run B", "select", RANKS), 50, b)
         if st.button("Train both", icon=":material/compare_arrows:", key="cf_compare"):
             with st.spinner("Training both ranks on the same seed..."), ui.training_slot():
-                st.session_state["cf_pair"] = [fit_mf(train_set, val_set, replace(config, k=k)).history for k in (rank_a, rank_b)]
-        if pair := st.session_state.get("cf_pair"):
+                st.session_state[state.RANK_PAIR] = [fit_mf(train_set, val_set, replace(config, k=k)).history for k in (rank_a, rank_b)]
+        if pair := st.session_state.get(state.RANK_PAIR):
             st.plotly_chart(plots.overlay_curves({f"A: rank {rank_a}": pair[0], f"B: rank {rank_b}": pair[1]}, "val_metric",
                                                  "validation RMSE (stars)", "Held-out error per epoch, same seed and "
                                                  "settings"), width="stretch")
@@ -119,15 +120,7 @@ if prediction_tab.open:
         st.subheader("Prediction trace")
         current = ui.state_banner(LESSON, signature, make_trainer)
         if current.trained:
-            c1, c2 = st.columns(2)
-            user = c1.selectbox("User", range(train_set.n_users), index=example_user(train_set), key="cf_user",
-                                format_func=lambda u: f"User {train_set.user_ids[u]}")
-            held = dict(zip(val_set.items[val_set.users == user].tolist(), val_set.ratings[val_set.users == user].tolist(),
-                            strict=True))
-            rated = set(train_set.items[train_set.users == user].tolist())
-            item = c2.selectbox("Unrated item (held-out ones first)", [*held, *(i for i in range(train_set.n_items)
-                                if i not in rated and i not in held)], key="cf_item",
-                                format_func=lambda i: train_set.title(i) + (f" · held out, rated {held[i]:g}" if i in held else ""))
+            user, item = ui.pick_user_and_item(train_set, val_set, example_user(train_set), "cf", unrated=True)
             ui.mf_prediction_trace(current.run.params, train_set, val_set, user, item, layout="collaborative")
             results, _ = experiment(current.run)
             low, high = train_set.rating_scale

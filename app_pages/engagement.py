@@ -1,7 +1,5 @@
 """Lesson 3 — Why recommendations drive engagement (seed 000): embeddings + neural scorer, top 5, A/B test."""
 
-from dataclasses import replace
-
 import numpy as np
 import streamlit as st
 
@@ -14,7 +12,7 @@ from recsys_core.lessons import engagement as el
 from recsys_core.lessons import mf_basics
 from recsys_core.lessons.defaults import ENGAGEMENT
 from recsys_core.models import neural
-from recsys_core.training.neural import fit_neural, neural_trainer
+from recsys_core.training.neural import neural_epoch, neural_trainer
 
 LESSON = "engagement"
 TOP = 5  # the seed's list length for the traces and the offline metrics
@@ -127,14 +125,10 @@ def simulation(run):
 
 
 def more_data():
-    n, seed = el.MORE_DATA["ratings"], int(st.session_state.get("seed", 0))
+    n, seed = el.MORE_DATA["ratings"], ui.synthetic_choice()[1]
     big = ui.synthetic_data(n, seed)
-    big_train, big_val = ui.holdout(f"synthetic:{n}:{seed}", big)
-    probe = replace(ENGAGEMENT, scorer=el.MORE_DATA["scorer"], learning_rate=el.MORE_DATA["learning_rate"],
-                    l2=el.MORE_DATA["l2"])
-    result = eg.simulate(big, eg.policy_scores(big_train, neural.all_scores(fit_neural(big_train, big_val, probe).params),
-                                               0, include_highest_rated=True))
-    return el.more_data_outcome(result, big_train, big.n_users, train_set.n_ratings / train_set.n_users)
+    with ui.training_slot():
+        return el.more_data_experiment(big, *ui.holdout(f"synthetic:{n}:{seed}", big), train_set)
 
 
 if quiz_tab.open:
@@ -152,4 +146,4 @@ if insight_tab.open:
         sim_table = simulation(current.run)
         ui.key_insight(LESSON, el.insight(current.run, train_set, config.embedding_dim, sim_table, ceiling, TOP))
 
-ui.show_code(neural.interaction, eg.click_probability, eg.simulate)
+ui.show_code(neural.interaction, neural_epoch, eg.click_probability, eg.simulate)

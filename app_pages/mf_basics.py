@@ -14,7 +14,8 @@ from recsys_core.lessons import mf_basics as lesson
 from recsys_core.lessons.defaults import MF_BASICS
 from recsys_core.lessons.stages import example_user
 from recsys_core.models import mf as models
-from recsys_core.training.mf import fit_mf, mf_trainer
+from recsys_core.training import mf_rowwise as rowwise
+from recsys_core.training.mf import fit_mf, mf_epoch, mf_trainer
 
 LESSON = "mf_basics"
 CONTROLS = ui.MFControls("mf", notes={
@@ -101,24 +102,21 @@ if prediction_tab.open:
         st.subheader("Prediction trace")
         current = ui.state_banner(LESSON, signature, make_trainer)
         if current.trained:
-            c1, c2 = st.columns(2)
-            user = c1.selectbox("User", range(train_set.n_users), index=example_user(train_set), key="mf_user",
-                                format_func=lambda u: f"User {train_set.user_ids[u]}")
-            rated = train_set.items[train_set.users == user]
-            item = c2.selectbox("Item (rated ones first)", [*rated, *np.setdiff1d(np.arange(train_set.n_items), rated)],
-                                format_func=train_set.title, key="mf_item")
+            user, item = ui.pick_user_and_item(train_set, val_set, example_user(train_set), "mf", unrated=False)
             ui.mf_prediction_trace(current.run.params, train_set, val_set, user, item, layout="basics")
 
 
 def big_learning_rate() -> str:
-    probe = fit_mf(train_set, val_set, replace(config, optimizer="sgd", learning_rate=lesson.BIG_LEARNING_RATE, epochs=10))
+    with ui.training_slot():
+        probe = fit_mf(train_set, val_set, replace(config, optimizer="sgd", learning_rate=lesson.BIG_LEARNING_RATE, epochs=10))
     return lesson.big_learning_rate_result(probe)
 
 
 def rank_one_vs_yours():
     k = max(config.k, 10)
-    return lesson.rank_result(fit_mf(train_set, val_set, replace(config, k=1)),
-                              fit_mf(train_set, val_set, replace(config, k=k)), k)
+    with ui.training_slot():
+        return lesson.rank_result(fit_mf(train_set, val_set, replace(config, k=1)),
+                                  fit_mf(train_set, val_set, replace(config, k=k)), k)
 
 
 if quiz_tab.open:
@@ -135,4 +133,4 @@ if insight_tab.open:
             if current.trained else None
         ui.key_insight(LESSON, lesson.insight(current.run, train_set, baseline, recovery, config.k))
 
-ui.show_code(models.predict_mf, models.mf_loss, lesson.toy_steps)
+ui.show_code(models.predict_mf, models.mf_loss, rowwise.row_gradients, rowwise.sgd_step, mf_epoch)

@@ -11,11 +11,11 @@ from recsys_core import plots
 from recsys_core.lessons import overfitting as ol
 from recsys_core.models import click_mlp
 from recsys_core.training import loop
-from recsys_core.training.clicks import AFTER, BEFORE, BONUS_BATCHNORM, click_trainer
+from recsys_core.training.clicks import AFTER, BEFORE, BONUS_BATCHNORM, click_epoch, click_trainer
 
 LESSON = "overfitting"
 
-data_seed = int(st.session_state.get("seed", 0))
+data_seed = ui.synthetic_choice()[1]
 data = click_data(data_seed)
 ui.lesson_header(LESSON, extra_steps=["Bonus"])
 pipeline_tab, training_tab, prediction_tab, bonus_tab, quiz_tab, insight_tab = ui.lesson_tabs(LESSON, ["Bonus: batch norm"])
@@ -137,4 +137,4 @@ if insight_tab.open:
         sweep = ol.lever_verdict({n: reference(data_seed, c) for n, c in ol.LEVERS.items()}) if current.trained else None
         ui.key_insight(LESSON, ol.insight(reference(data_seed, BEFORE), mine, changes, sweep, data))
 
-ui.show_code(click_mlp.dropout, click_mlp.mlp_forward, loop.Trainer._one_epoch)
+ui.show_code(click_mlp.dropout, click_mlp.mlp_forward, click_epoch, loop.Trainer._one_epoch)

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._ui import live, progress, shell, state
+from app_pages._ui import progress, shell, state
 from recsys_core import quiz
 
 Outcome = str | tuple[str, tuple[int, str]]  # a live sentence, or (sentence, (right option, explanation))
@@ -96,7 +96,7 @@ def _predict_then_run(lesson_id: str, q: quiz.Question, experiment: Callable[[],
         st.markdown(f"Your locked prediction: **{_option(q, locked)}**")
     if st.button(q.experiment_label or "Run the experiment", key=f"{result_key}:run", icon=":material/play_arrow:",
                  disabled=locked is None, help=None if locked is not None else "Lock a prediction first."):
-        with st.spinner("Running..."), live.training_slot():
+        with st.spinner("Running..."):  # an experiment that trains takes a training slot itself
             st.session_state[result_key] = experiment()
     if result_key not in st.session_state or locked is None:
         return

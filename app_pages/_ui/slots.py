@@ -4,7 +4,8 @@ Training is CPU bound; thirty learners pressing Train together on a 2-core lapto
 slow every page. A plain semaphore is not fair (a learner can be overtaken again and again), so
 waiting learners queue in order and each can see how many are ahead. Trainings take a slot per
 chunk of a few tenths of a second, so a queue moves round-robin and nobody waits behind more
-than the slots' worth of others at a time.
+than the slots' worth of others at a time. A thread that already holds a slot and asks again
+(training code called from other training code) just goes on: a nested wait could deadlock.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class TrainingSlots:
         self._cond = threading.Condition()
         self._waiting: deque[object] = deque()
         self._running = 0
+        self._held = threading.local()
 
     @property
     def busy(self) -> int:
@@ -41,6 +43,13 @@ class TrainingSlots:
         ``on_wait`` runs without the lock held (it draws on the page, and Streamlit may interrupt
         it when the learner clicks): the ticket leaves the queue however the wait ends.
         """
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
         ticket = object()
         with self._cond:
             self._waiting.append(ticket)
@@ -61,9 +70,11 @@ class TrainingSlots:
                     self._waiting.remove(ticket)
                 self._cond.notify_all()
             raise
+        self._held.depth = 1
         try:
             yield
         finally:
+            self._held.depth = 0
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()

@@ -21,6 +21,7 @@ UPLOADED, UPLOADED_NAME, UPLOADED_KEY = "uploaded", "uploaded_name", "uploaded_k
 PENDING, PENDING_ERROR, UPLOAD_WIDGET, UPLOAD_SEEN = "pending_upload", "upload_error", "upload", "upload_seen"
 
 PROGRESS = "progress"  # {lesson: {"visited", "trained", "quiz": {question: correct}}}
+RANK_PAIR = "cf_pair"  # lesson 2's two-rank comparison, kept until the next "Train both"
 LAST_LESSON = "last_lesson"  # the lesson page shown last, so its open tab does not leak into the next
 
 

@@ -139,6 +139,28 @@ def mlp_step(step: dict, dropout_rate: float) -> None:
         st.markdown(f"**{step['name']} = {float(values.ravel()[0]):.3f}**")
 
 
+def pick_user_and_item(train: Ratings, val: Ratings, user: int, key: str, unrated: bool) -> tuple[int, int]:
+    """A user picker and an item picker for a prediction trace.
+
+    ``unrated=False`` lists the user's rated items first (lesson 1 compares with the known rating);
+    ``unrated=True`` lists only items the user did not rate in training, held-out ones first with
+    their rating (lesson 2 predicts a missing cell).
+    """
+    c1, c2 = st.columns(2)
+    user = c1.selectbox("User", range(train.n_users), index=user, key=f"{key}_user",
+                        format_func=lambda u: f"User {train.user_ids[u]}")
+    rated = train.items[train.users == user]
+    if not unrated:
+        items = [*rated, *np.setdiff1d(np.arange(train.n_items), rated)]
+        item = c2.selectbox("Item (rated ones first)", items, format_func=train.title, key=f"{key}_item")
+        return int(user), int(item)
+    held = dict(zip(val.items[val.users == user].tolist(), val.ratings[val.users == user].tolist(), strict=True))
+    others = np.setdiff1d(np.arange(train.n_items), np.concatenate([rated, list(held)]).astype(int))
+    item = c2.selectbox("Unrated item (held-out ones first)", [*held, *others], key=f"{key}_item",
+                        format_func=lambda i: train.title(i) + (f" · held out, rated {held[i]:g}" if i in held else ""))
+    return int(user), int(item)
+
+
 def _known_rating(train: Ratings, val: Ratings, user: int, item: int) -> tuple[float | None, str | None]:
     for data, where in ((train, "a training rating (the model saw it)"), (val, "a held-out rating (the model never saw it)")):
         hit = (data.users == user) & (data.items == item)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from recsys_core.data import Ratings
 from recsys_core.evaluation.ranking import item_popularity
@@ -121,3 +122,59 @@ def prior_l2(params: MFParams, rating_mse: float) -> float:
     """
     spread = float(np.mean(np.square(np.asarray(params.user_factors, np.float64))))
     return float(rating_mse) / spread if spread > 0 else float("inf")
+
+
+# --- favourites with support --------------------------------------------------------------------
+
+PRIOR_WEIGHT = 10  # an item's bias counts as if it had this many extra ratings at the mean
+
+
+def shrink_item_biases(params: MFParams, ratings: Ratings, prior_weight: float = PRIOR_WEIGHT) -> MFParams:
+    """The model with each item bias scaled by n / (n + ``prior_weight``), n = the item's ratings.
+
+    Per-rating SGD does not shrink a bias by its support: two 5-star ratings give an item almost
+    the bias of a classic loved by hundreds, and then it tops every newcomer's list. Shrinking by
+    support is the Bayesian average of a bias (as if each item also had ``prior_weight`` ratings
+    exactly at its expected level): an item needs evidence before it is called a favourite.
+    """
+    counts = np.bincount(ratings.items, minlength=ratings.n_items).astype(np.float64)
+    return params._replace(item_bias=np.asarray(params.item_bias, np.float64) * counts / (counts + prior_weight))
+
+
+def list_table(ratings: Ratings, items: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """A top-10 table with readable columns: rank, title, genres (when the data has them), ratings, stars."""
+    counts = item_popularity(ratings)
+    items = np.asarray(items, np.int64)
+    table = pd.DataFrame({"rank": np.arange(1, len(items) + 1), "title": [ratings.title(int(i)) for i in items],
+                          "genres": [", ".join(ratings.genres_of(int(i))) for i in items],
+                          "rated by": [f"{counts[i]:,}" for i in items], "predicted stars": [f"{scores[i]:.2f}" for i in items]})
+    if ratings.item_genres is None or not any(ratings.item_genres):
+        table = table.drop(columns=["genres"])
+    return table.set_index("rank")
+
+
+def genre_table(ratings: Ratings, candidates: np.ndarray, rated: list[int], stars: list[float], yours: np.ndarray,
+                newcomer: np.ndarray) -> pd.DataFrame:
+    """Per genre: the learner's mean stars, items rated, and how many of each list's items carry it."""
+    genres = sorted({g for item in candidates for g in ratings.genres_of(int(item))} | set(genre_counts(ratings, yours)))
+    mine, everyone = genre_counts(ratings, yours), genre_counts(ratings, newcomer)
+    given = {g: [s for item, s in zip(rated, stars, strict=True) if g in ratings.genres_of(int(item))] for g in genres}
+    return pd.DataFrame({
+        "genre": genres,
+        "your mean stars": [np.mean(given[g]) if given[g] else np.nan for g in genres],
+        "items you rated": [len(given[g]) for g in genres],
+        "in your top 10": [mine.get(g, 0) for g in genres],
+        "in a newcomer's top 10": [everyone.get(g, 0) for g in genres],
+    }).sort_values(["your mean stars", "in your top 10"], ascending=False, na_position="last")
+
+
+def overlap_steps(params: MFParams, rated: list[int], stars: list[float], l2: float, newcomer: np.ndarray,
+                  n: int) -> list[int]:
+    """How many items the learner's list shares with a newcomer's after their first 0, 1, 2, ... ratings."""
+    from recsys_core.evaluation.ranking import top_k
+
+    shared = []
+    for count in range(len(rated) + 1):
+        vector, bias = fold_in_user(params, rated[:count], stars[:count], l2)
+        shared.append(overlap(top_k(new_user_scores(params, vector, bias), rated, n), newcomer))
+    return shared

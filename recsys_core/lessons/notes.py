@@ -19,6 +19,7 @@ from recsys_core.training.loop import EpochRecord
 CONVERGED_CHANGE = 0.005  # relative change over the last `WINDOW` epochs below which a loss has stopped
 WINDOW = 3
 STEADY_RATIO = 0.5  # the latest fall is at least this share of the earlier ones: still falling steadily
+SLOW_STEP = 0.01  # a steady fall of less than this (relative) per epoch is "learning slowly"
 NOISE_FLOOR = 0.002  # relative to the best validation loss: smaller rises are never called overfitting
 OVERFIT_EPOCHS = 2  # epochs in a row above the best by more than the noise
 
@@ -50,16 +51,18 @@ def _is_overfitting(history: Sequence[EpochRecord], i: int) -> bool:
 
 
 def _plateau(train: Sequence[float], i: int) -> str | None:
-    """'converged', 'slow' (a steady slow fall) or None, from the last `WINDOW` epochs of training loss."""
+    """'slow' (a steady fall of under `SLOW_STEP` an epoch), 'converged' (under `CONVERGED_CHANGE`
+    over the last `WINDOW` epochs and not falling steadily) or None, from the training loss."""
     if i < WINDOW + 1:  # epochs 1..WINDOW are still the first fall from the untrained start
         return None
-    window = train[i - WINDOW : i + 1]
-    if abs(_relative(window[-1], window[0])) >= CONVERGED_CHANGE:
-        return None
-    steps = np.diff(window)
-    if np.all(steps < 0) and abs(steps[-1]) >= STEADY_RATIO * float(np.max(np.abs(steps))):
+    window = np.asarray(train[i - WINDOW : i + 1], dtype=float)
+    steps = np.diff(window) / np.maximum(np.abs(window[:-1]), 1e-12)
+    steady = bool(np.all(steps < 0)) and abs(steps[-1]) >= STEADY_RATIO * float(np.max(np.abs(steps)))
+    if steady and float(np.max(np.abs(steps))) < SLOW_STEP:
         return "slow"
-    return "converged"
+    if abs(_relative(window[-1], window[0])) < CONVERGED_CHANGE:
+        return "converged"
+    return None
 
 
 def observations(history: Sequence[EpochRecord], higher_is_better: bool = True) -> list[str]:

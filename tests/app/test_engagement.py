@@ -3,6 +3,7 @@ grades (also from the learner's run), the URL sets controls, and a file without 
 
 import json
 
+from recsys_core.lessons.defaults import ENGAGEMENT
 from tests.app.conftest import TRAINING, chart_specs, decode, open_page, show_tab, texts, train_now
 
 PAGE = "app_pages/engagement.py"
@@ -98,4 +99,4 @@ def test_with_few_ratings_the_try_more_data_button_sets_the_controls_personalisa
     at.button(key="eng_more_data").click().run()
     assert not at.exception
     assert at.select_slider(key="ratings").value == 50_000 and at.segmented_control(key="eng_scorer").value == "dot"
-    assert at.select_slider(key="eng_lr").value == 0.01 and at.select_slider(key="eng_l2").value == 10.0
+    assert at.select_slider(key="eng_lr").value == ENGAGEMENT.learning_rate and at.select_slider(key="eng_l2").value == 10.0
