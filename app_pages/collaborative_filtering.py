@@ -11,7 +11,7 @@ from app_pages._ui.controls import Control, widget
 from app_pages._ui.neighbours import neighbours
 from app_pages._ui.replay import replay
 from recsys_core import plots
-from recsys_core.data import matrix_window
+from recsys_core.data import held_out_share, matrix_window
 from recsys_core.lessons import collaborative_filtering as cf
 from recsys_core.lessons import mf_basics
 from recsys_core.lessons.defaults import COLLABORATIVE_FILTERING
@@ -36,7 +36,8 @@ ui.lesson_header(LESSON)
 pipeline_tab, training_tab, prediction_tab, quiz_tab, insight_tab = ui.lesson_tabs(LESSON)
 with training_tab:
     st.subheader("Training trace")
-    st.markdown("A **feature vector** per user and item, learned from known ratings; validation = 20% never trained on.")
+    st.markdown("A **feature vector** per user and item, learned from known ratings; validation = the "
+                f"{held_out_share(train_set, val_set):.0%} of ratings it never trains on.")
     config = ui.mf_controls(ui.MFControls("cf", full=False, ranks=(1, 100)), COLLABORATIVE_FILTERING)
 window, window_users, window_items = mf_basics.replay_window(train_set)
 signature = (data_key, config)
@@ -70,7 +71,7 @@ if training_tab.open:
             m[2].metric("Training time", f"{sum(r.seconds for r in run.history):.2f} s", help=f"{run.epochs_done:,} epochs")
         if run is not None:
             ui.epoch_table(run, make_trainer())
-            replay(LESSON, run, window, train_set.rating_scale, {"item_factors": "item features (first 30 items)"})
+            replay(LESSON, run, window, train_set.rating_scale, {"item_factors": "item features"})
         st.markdown("#### Compare two ranks on the same seed")
         a, b = st.columns(2)
         rank_a = widget(Control("cf_rank_a", "Rank of run A", "select", RANKS), 5, a)
@@ -134,8 +135,7 @@ if quiz_tab.open:
         current = ui.state_banner(LESSON, signature, make_trainer)
         ui.quiz_block(LESSON, experiments=cf.quiz_experiments(lambda: experiment(current.run)[0], current.run, train_set,
                                                               baseline) if current.trained else {},
-                      numbers={"n_users": ratings.n_users, "n_items": ratings.n_items, "k": config.k,
-                               "empty": 1 - ratings.density, "fake_per_real": (1 - ratings.density) / ratings.density})
+                      numbers=cf.quiz_numbers(ratings, config.k))
 
 if insight_tab.open:
     with insight_tab:

@@ -4,9 +4,10 @@ import numpy as np
 import streamlit as st
 
 from app_pages import _ui as ui
-from app_pages._ui.abtest import ab_test
+from app_pages._ui.abtest import ab_test, default_simulation
 from app_pages._ui.replay import replay
 from recsys_core import plots
+from recsys_core.data import held_out_share
 from recsys_core.evaluation import engagement as eg
 from recsys_core.lessons import engagement as el
 from recsys_core.lessons import mf_basics
@@ -15,18 +16,19 @@ from recsys_core.models import neural
 from recsys_core.training.neural import neural_epoch, neural_trainer
 
 LESSON = "engagement"
-TOP = 5  # the seed's list length for the traces and the offline metrics
+TOP = el.TOP_K
 
 data_key, ratings = ui.dataset()
 train_set, val_set = ui.holdout(data_key, ratings)
-ui.lesson_header(LESSON, extra_steps=["Engagement"], n_ratings=ratings.n_ratings)
+held_out = held_out_share(train_set, val_set)
+ui.lesson_header(LESSON, extra_steps=["Engagement"], **el.quiz_numbers(ratings, TOP))
 pipeline_tab, training_tab, prediction_tab, engagement_tab, quiz_tab, insight_tab = ui.lesson_tabs(
     LESSON, ["Engagement experiment"])
 with training_tab:
     st.subheader("Training trace")
     st.markdown("Every user and every item gets an **embedding** (a learned vector). A **scorer** turns a user's and an "
                 "item's embeddings into a predicted rating: a small neural network (`mlp`) or their dot product (`dot`). "
-                "Each epoch passes once over the 80% training ratings; validation uses the other 20%.")
+                f"Each epoch passes once over the {1 - held_out:.0%} training ratings; validation uses the other {held_out:.0%}.")
     config = ui.neural_controls(ENGAGEMENT)
 window, window_users, window_items = mf_basics.replay_window(train_set)
 signature = (data_key, config)
@@ -34,7 +36,7 @@ signature = (data_key, config)
 
 def snapshot(params):
     return {"window": neural.block_scores(params, window_users)[:, window_items].astype(np.float32),
-            "item_embedding": np.asarray(params.item_embedding[:30], np.float32)}
+            "item_embedding": np.asarray(params.item_embedding[:plots.HEATMAP_ROWS], np.float32)}
 
 
 def make_trainer():
@@ -50,7 +52,8 @@ if training_tab.open:
             last = run.history[run.params_epoch]
             m = st.columns(4)
             m[0].metric("Held-out accuracy", f"{last.val_metric:.1%}", delta=f"{(last.val_metric - guess) * 100:+.1f} "
-                        "points vs. guessing the mean", help="Share of the 20% held-out ratings predicted within ±0.5 stars.")
+                        "points vs. guessing the mean", help=f"Share of the {held_out:.0%} held-out ratings predicted within "
+                             f"±{neural.ACCURACY_TOLERANCE:g} stars.")
             m[1].metric("Validation MSE", f"{last.val_loss:.3f} stars²")
             m[2].metric("Guess-the-mean accuracy", f"{guess:.1%}", help="Predicting the average training rating for everything.")
             if ceiling is not None:
@@ -58,7 +61,7 @@ if training_tab.open:
                 st.caption(el.ceiling_caption(ceiling))
         if run is not None:
             ui.epoch_table(run, make_trainer())
-            replay(LESSON, run, window, train_set.rating_scale, {"item_embedding": "item embeddings (first 30 items)"})
+            replay(LESSON, run, window, train_set.rating_scale, {"item_embedding": "item embeddings"})
 
 current = ui.lesson_run(LESSON, signature)
 if pipeline_tab.open:
@@ -68,8 +71,8 @@ if pipeline_tab.open:
         if current.trained:
             ui.stage_table(el.engagement_stages(ratings, train_set, val_set, current.run.params, el.example_user(train_set), TOP))
         left, right = st.columns(2)
-        left.markdown(f"**Stage 1 — the logged interactions** ({ratings.n_ratings:,} rows x 3 columns)")
-        left.dataframe(ratings.to_frame()[["user", "item", "rating"]], hide_index=True, height=280, width="stretch")
+        left.markdown(f"**Stage 1 — the logged interactions** ({ratings.n_ratings:,} rows x {len(el.RAW_COLUMNS)} columns)")
+        left.dataframe(ratings.to_frame()[list(el.RAW_COLUMNS)], hide_index=True, height=280, width="stretch")
         right.markdown("**Stage 2 — cleaning and id encoding**")
         right.markdown(el.cleaning_text(ratings))
         if current.trained:
@@ -94,9 +97,8 @@ if prediction_tab.open:
                      lambda: st.plotly_chart(plots.vector_bars(trace["user_embedding"], f"User {train_set.user_ids[user]}",
                                                                "weight"), width="stretch"))
             ui.layer("Layer 2 — input item embeddings", f"({train_set.n_items:,}, {dim})", "Every item's row of the item "
-                     "embedding table (the first 30 are drawn).",
-                     lambda: st.plotly_chart(plots.factor_heatmap(trace["item_embeddings"], "item", "Item embeddings "
-                                                                  "(first 30 items)"), width="stretch"))
+                     f"embedding table (the first {plots.HEATMAP_ROWS} are drawn).",
+                     lambda: st.plotly_chart(plots.factor_heatmap(trace["item_embeddings"], "item", "Item embeddings"), width="stretch"))
             ui.layer("Layer 3 — similarity calculation", f"({train_set.n_items:,},)", el.similarity_text(config),
                      lambda: st.plotly_chart(plots.score_bars(trace["scores"], trace["seen"], trace["top_items"],
                                                               f"Predicted rating of all {train_set.n_items:,} items for User "
@@ -116,14 +118,6 @@ if engagement_tab.open:
             table = ab_test(LESSON, current.run, config, data_key, ratings, train_set, val_set, TOP)
 
 
-def simulation(run):
-    """The A/B test at its default settings (the quiz and the insight quote it), once per run."""
-    if run is None or not run.trained or ratings.truth is None:
-        return None
-    return ui.derived(LESSON, run, ("simulation", eg.SimulationConfig()), lambda: eg.simulate(
-        ratings, eg.policy_scores(train_set, neural.all_scores(run.params), 0, include_highest_rated=True)))
-
-
 def more_data():
     n, seed = el.MORE_DATA["ratings"], ui.synthetic_choice()[1]
     big = ui.synthetic_data(n, seed)
@@ -135,15 +129,15 @@ if quiz_tab.open:
     with quiz_tab:
         st.subheader("Quiz")
         current = ui.state_banner(LESSON, signature, make_trainer)
-        sim_table = simulation(current.run)
+        sim_table = default_simulation(LESSON, current.run, ratings, train_set)
         ui.quiz_block(LESSON, experiments={"model_vs_popular": lambda: el.model_vs_popular(sim_table, TOP),
-                                           "more_data": more_data}, numbers={"k": TOP})
+                                           "more_data": more_data}, numbers=el.quiz_numbers(ratings, TOP))
 
 if insight_tab.open:
     with insight_tab:
         st.subheader("Key insight")
         current = ui.state_banner(LESSON, signature, make_trainer)
-        sim_table = simulation(current.run)
+        sim_table = default_simulation(LESSON, current.run, ratings, train_set)
         ui.key_insight(LESSON, el.insight(current.run, train_set, config.embedding_dim, sim_table, ceiling, TOP))
 
 ui.show_code(neural.interaction, neural_epoch, eg.click_probability, eg.simulate)

@@ -14,8 +14,8 @@ st.markdown(
 
 st.subheader("Start here")
 st.markdown(
-    "Take the lessons in order — each builds on the one before. Lessons 1-3 take about 12 minutes "
-    "each; the experiment in lesson 4 takes about 20."
+    "Take the lessons in order — each builds on the one before: "
+    + ", ".join(f"{lesson.title} ({lesson.minutes} min)" for lesson in ui.LESSONS) + "."
 )
 st.page_link(ui.LESSONS[0].page, label=f"Start with lesson 1: {ui.LESSONS[0].title}", icon=":material/play_circle:")
 

@@ -9,7 +9,7 @@ from app_pages import _ui as ui
 from app_pages._ui.replay import replay
 from app_pages._ui.toy import toy
 from recsys_core import plots
-from recsys_core.data import matrix_window
+from recsys_core.data import held_out_share, matrix_window
 from recsys_core.lessons import mf_basics as lesson
 from recsys_core.lessons.defaults import MF_BASICS
 from recsys_core.lessons.stages import example_user
@@ -24,14 +24,14 @@ CONTROLS = ui.MFControls("mf", notes={
 
 data_key, ratings = ui.dataset()
 train_set, val_set = ui.holdout(data_key, ratings)
-numbers = {"n_users": ratings.n_users, "n_items": ratings.n_items, "empty": 1 - ratings.density}
-ui.lesson_header(LESSON, **numbers)
+ui.lesson_header(LESSON, **lesson.quiz_numbers(ratings, MF_BASICS.k))
 pipeline_tab, training_tab, prediction_tab, quiz_tab, insight_tab = ui.lesson_tabs(LESSON)
 with training_tab:  # always drawn: the controls hold the run's settings (and the URL); the rest runs when open
     st.subheader("Training trace")
     st.markdown("Each **epoch** passes once over the known training ratings in small batches, nudging every factor "
                 "against its gradient. The **training loss** is the squared error on those ratings; the **validation "
-                "loss** is the same error on 20% of ratings the model never trains on.")
+                f"loss** is the same error on the {held_out_share(train_set, val_set):.0%} of ratings the model never "
+                "trains on.")
     config = ui.mf_controls(CONTROLS, MF_BASICS)
 window, window_users, window_items = lesson.replay_window(train_set)
 signature = (data_key, config)
@@ -58,18 +58,19 @@ if training_tab.open:
                 st.markdown("**Learned vs. planted truth** — the synthetic catalogue knows every user's real taste.")
                 r = st.columns(3)
                 r[0].metric("Correlation with the true ratings", f"{recovery['correlation']:.2f}",
-                            help=f"Over all {ratings.n_users * ratings.n_items:,} cells, rated or not (1.0 = perfect).")
+                            help=f"Over all {ratings.n_users * ratings.n_items:,} cells, rated or not (1 = perfect).")
                 r[1].metric("RMSE to the noise-free truth", f"{recovery['rmse_to_truth']:.3f} stars",
                             delta=f"{recovery['rmse_to_truth'] - recovery['baseline_rmse_to_truth']:+.3f} vs. the mean",
                             delta_color="inverse")
                 r[2].metric("Genre structure recovered (R², held-out items)", f"{recovery['genre_r2']:.0%}",
                             help=f"A linear map from the learned features to the true genres, fitted on half of the "
-                                 f"{recovery['well_rated_items']:,} items with at least 20 ratings and scored on the other "
+                                 f"{recovery['well_rated_items']:,} items with at least {recovery['min_item_ratings']} ratings and "
+                                 "scored on the other "
                                  f"{recovery['held_out_items']:,}: more features cannot raise it by fitting more columns.")
         if run is not None:
             ui.epoch_table(run, make_trainer())
             replay(LESSON, run, window, train_set.rating_scale,
-                   {"user_factors": "user features (first 30 users)", "item_factors": "item features (first 30 items)"})
+                   {"user_factors": "user features", "item_factors": "item features"})
 
 if pipeline_tab.open:
     with pipeline_tab:
@@ -87,10 +88,11 @@ if pipeline_tab.open:
             ui.stage_table(lesson.mf_basics_stages(train_set, run.initial_params, run.params, config.l2, step, user,
                                                    run.params_epoch))
             left, right = st.columns(2)
-            bound = float(max(np.abs(np.asarray(run.initial_params.user_factors[:30])).max(),
-                              np.abs(np.asarray(run.params.user_factors[:30])).max()))
+            rows = plots.HEATMAP_ROWS
+            bound = float(max(np.abs(np.asarray(run.initial_params.user_factors[:rows])).max(),
+                              np.abs(np.asarray(run.params.user_factors[:rows])).max()))
             left.plotly_chart(plots.factor_heatmap(run.initial_params.user_factors, "user", f"Stage 2 — user features "
-                              f"at the start ({train_set.n_users:,} x {config.k}, first 30 rows)", bound=bound), width="stretch")
+                              f"at the start ({train_set.n_users:,} x {config.k})", bound=bound), width="stretch")
             right.plotly_chart(plots.factor_heatmap(run.params.user_factors, "user", f"After training — the same rows "
                                f"(epoch {run.params_epoch:,})", bound=bound), width="stretch")
             st.plotly_chart(plots.vector_bars(step["user_vector_after"] - step["user_vector_before"], f"Stage 5 — the "
@@ -113,17 +115,18 @@ def big_learning_rate() -> str:
 
 
 def rank_one_vs_yours():
-    k = max(config.k, 10)
+    small, big = lesson.ranks_compared(config.k)
     with ui.training_slot():
-        return lesson.rank_result(fit_mf(train_set, val_set, replace(config, k=1)),
-                                  fit_mf(train_set, val_set, replace(config, k=k)), k)
+        return lesson.rank_result(fit_mf(train_set, val_set, replace(config, k=small)),
+                                  fit_mf(train_set, val_set, replace(config, k=big)), big)
 
 
 if quiz_tab.open:
     with quiz_tab:
         st.subheader("Quiz")
         ui.state_banner(LESSON, signature, make_trainer)
-        ui.quiz_block(LESSON, experiments={"big_lr": big_learning_rate, "rank": rank_one_vs_yours}, numbers=numbers)
+        ui.quiz_block(LESSON, experiments={"big_lr": big_learning_rate, "rank": rank_one_vs_yours},
+                      numbers=lesson.quiz_numbers(ratings, config.k))
 
 if insight_tab.open:
     with insight_tab:

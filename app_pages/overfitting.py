@@ -22,7 +22,7 @@ pipeline_tab, training_tab, prediction_tab, bonus_tab, quiz_tab, insight_tab = u
 with training_tab:
     st.subheader("Training trace")
     st.markdown("The page opens on the **Before** model of the lesson document: a big network, no dropout, a large step, "
-                "60 epochs. Train it, watch the training accuracy climb while the validation accuracy falls behind, then "
+                f"{BEFORE.epochs} epochs. Train it, watch the training accuracy climb while the validation accuracy falls behind, then "
                 "pull the levers — or load the seed's solution — until the targets turn green. The data never changes.")
     presets = st.columns([1, 1.3, 1, 1.5])
     for col, (name, label, icon) in zip(presets, (("before", "Load Before", ":material/history:"),
@@ -40,7 +40,7 @@ signature = (data_seed, config)
 
 
 def snapshot(model):
-    return {"first_layer": np.asarray(model.params[0]["w"], np.float32).T[:30]}
+    return {"first_layer": np.asarray(model.params[0]["w"], np.float32).T[:plots.HEATMAP_ROWS]}
 
 
 def make_trainer():
@@ -100,7 +100,8 @@ bonus = {}
 if bonus_tab.open:
     with bonus_tab:
         st.subheader("Bonus experiment: batch normalisation instead of dropout")
-        st.markdown("The lesson document's bonus: keep the seed's solution (Dense 64-32, Adam, early stopping) but replace "
+        st.markdown(f"The lesson document's bonus: keep the seed's solution ({ol.architecture(AFTER)}, Adam, "
+                    "early stopping) but replace "
                     "dropout with **batch normalisation**, which rescales each hidden layer over the batch. Does it "
                     "generalise as well?")
         bonus = {"Before": reference(data_seed, BEFORE), "dropout": reference(data_seed, AFTER),
@@ -126,8 +127,7 @@ if quiz_tab.open:
         before = reference(data_seed, BEFORE)
         ui.quiz_block(LESSON, experiments={"bonus": lambda: ol.bonus_outcome(reference(data_seed, AFTER),
                                                                             reference(data_seed, BONUS_BATCHNORM))},
-                      numbers={"before_train": before.get("train_accuracy", float("nan")),
-                               "before_val": before.get("val_accuracy", float("nan"))})
+                      numbers=ol.quiz_numbers(before, reference(data_seed, ol.LEVERS[ol.EARLY_LEVER]), data))
 
 if insight_tab.open:
     with insight_tab:

@@ -12,12 +12,13 @@ from app_pages._ui.controls import Control, widget
 from recsys_core import plots
 from recsys_core.evaluation.ranking import popular_items, top_k
 from recsys_core.lessons import cold_start
+from recsys_core.lessons.defaults import PLAYGROUND_MF
 from recsys_core.models.mf import MFParams, numpy_params
-from recsys_core.training.mf import MFConfig, fit_mf
+from recsys_core.training.mf import fit_mf
 
-# The Playground's MF settings: genre-shaped item features in 20 quick epochs on the synthetic catalogue.
-MODEL = MFConfig(k=10, learning_rate=0.03, l2=0.1, epochs=20, lr_decay=0.9)
 TOP_N = 10
+MIN_RATINGS = 50  # fewer, and "everybody else" is too few people to learn item features from
+STARS = 5  # st.feedback("stars") offers five stars and returns 0..4
 
 
 @st.cache_data(max_entries=6, show_spinner="Training the model on everybody else's ratings...")
@@ -25,7 +26,7 @@ def trained_model(key: str, _ratings) -> tuple[MFParams, float, float]:
     """MF trained on all ratings of the chosen data: numpy parameters, training MSE, seconds."""
     started = time.perf_counter()
     with ui.training_slot():
-        run = fit_mf(_ratings, None, MODEL)
+        run = fit_mf(_ratings, None, PLAYGROUND_MF)
     params = cold_start.shrink_item_biases(numpy_params(run.params), _ratings)
     return params, run.last.train_loss, time.perf_counter() - started
 
@@ -37,18 +38,17 @@ st.markdown(
 )
 data_key, ratings = ui.dataset()
 st.caption(f"Data: {ui.text(ratings.source)} — chosen in the sidebar; bring your own file on the **Your data** page.")
-if ratings.n_ratings < 50 or ratings.n_items < TOP_N + 5:
+if ratings.n_ratings < MIN_RATINGS or ratings.n_items < TOP_N + 5:
     st.warning(f"This data has {ratings.n_ratings:,} ratings on {ratings.n_items:,} items; this page needs at least "
-               f"50 ratings and {TOP_N + 5} items. Choose other data in the sidebar.", icon=":material/warning:")
+               f"{MIN_RATINGS} ratings and {TOP_N + 5} items. Choose other data in the sidebar.", icon=":material/warning:")
     st.stop()
 params, train_mse, fit_seconds = trained_model(data_key, ratings)
 per_user = ratings.n_ratings / ratings.n_users
-st.caption(f"Model: biased MF, rank {MODEL.k}, trained on all {ratings.n_ratings:,} ratings in {fit_seconds:.1f} s "
+st.caption(f"Model: biased MF, rank {PLAYGROUND_MF.k}, trained on all {ratings.n_ratings:,} ratings in {fit_seconds:.1f} s "
            "(once per data choice).")
 if per_user < 20:
-    st.info(f"The model learned from about {per_user:.0f} ratings per user, so its sense of taste is rough and your "
-            "ratings move the list only a little. More ratings per user (sidebar, or a bigger file) sharpen it.",
-            icon=":material/info:")
+    st.info(f"The model learned from about {per_user:.0f} ratings per user, so its sense of taste is rough and your ratings "
+            "move the list only a little. More ratings per user (sidebar, or a bigger file) sharpen it.", icon=":material/info:")
 
 c1, c2 = st.columns(2)
 n_items = widget(Control("ri_n", "Items to rate", "select", (8, 12, 16, 24), help="Popular items, spread across genres."),
@@ -70,8 +70,8 @@ def clear_ratings() -> None:
 
 
 st.subheader("1 · Rate what you know")
-st.caption(f"1 to 5 stars on the data's own scale ({low:g} to {high:g}); leave an item empty if you haven't seen it "
-           "(click a chosen star again to clear it).")
+st.caption(f"One star means {low:g} and {STARS} stars mean {high:g} on this data's own scale; leave an item empty if "
+           "you haven't seen it (click a chosen star again to clear it).")
 columns = st.columns(4)
 for n, item in enumerate(candidates):
     with columns[n % 4].container(border=True, height="stretch"):
@@ -82,7 +82,7 @@ for n, item in enumerate(candidates):
 st.button("Clear my ratings", on_click=clear_ratings, icon=":material/restart_alt:", key="ri_clear")
 
 rated = [int(item) for item in candidates if st.session_state.get(star_keys[int(item)]) is not None]
-stars = [low + st.session_state[star_keys[item]] / 4 * (high - low) for item in rated]  # st.feedback gives 0..4
+stars = [low + st.session_state[star_keys[item]] / (STARS - 1) * (high - low) for item in rated]
 vector, bias = cold_start.fold_in_user(params, rated, stars, l2)
 scores = cold_start.new_user_scores(params, vector, bias)
 yours = top_k(scores, rated, TOP_N)
@@ -103,7 +103,7 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Items you rated", f"{len(rated)} of {len(candidates)}")
 m2.metric("Your taste vector length", f"{np.linalg.norm(vector):.2f}", help="|p|: 0 means no personal taste yet.")
 m3.metric("Your bias", f"{bias:+.2f} stars", help="How much more generous than average your ratings are.")
-m4.metric("Shared with a newcomer's top 10", f"{cold_start.overlap(yours, newcomer)} of {TOP_N}",
+m4.metric(f"Shared with a newcomer's top {TOP_N}", f"{cold_start.overlap(yours, newcomer)} of {TOP_N}",
           help="The list the model gives someone who rated nothing: the crowd's favourites.")
 st.plotly_chart(plots.vector_bars(vector, f"Your learned taste vector ({params.k} features)", "weight"), width="stretch",
                 alt=f"Bar chart of your {params.k} taste features; length {np.linalg.norm(vector):.2f}.")
@@ -126,22 +126,21 @@ if ratings.item_genres is not None and any(ratings.item_genres):
     liked = genre_table.dropna(subset=["your mean stars"])
     if len(liked):
         top = liked.iloc[0].to_dict()
-        theirs = top["in a newcomer's top 10"]
+        mine, theirs = top[f"in your top {TOP_N}"], top[f"in a newcomer's top {TOP_N}"]
         st.markdown(f"You rated **{ui.text(top['genre'])}** highest ({top['your mean stars']:.1f} stars on "
-                    f"{top['items you rated']} item(s)): your top 10 holds **{top['in your top 10']}** such title(s), "
-                    f"a newcomer's {theirs}.")
+                    f"{top['items you rated']} item(s)): your top {TOP_N} holds **{mine}** such title(s), a newcomer's {theirs}.")
 
 st.subheader("5 · What each extra rating changes")
 if rated:
     shared = cold_start.overlap_steps(params, rated, stars, l2, newcomer, TOP_N)
-    steps = pd.DataFrame({"your ratings used": [f"{n} rated" for n in range(len(shared))],
-                          "shared with a newcomer's top 10": shared})
-    st.plotly_chart(plots.grouped_bars(steps, "your ratings used", "shared with a newcomer's top 10",
+    shared_label = f"shared with a newcomer's top {TOP_N}"
+    steps = pd.DataFrame({"your ratings used": [f"{n} rated" for n in range(len(shared))], shared_label: shared})
+    st.plotly_chart(plots.grouped_bars(steps, "your ratings used", shared_label,
                                        "Your list moves away from the crowd's favourites as you rate more",
-                                       "items shared with a newcomer's top 10", text_format="d"), width="stretch",
-                    alt="Items shared with a newcomer's top 10 after each of your ratings: " + ", ".join(map(str, shared)))
-    st.caption(f"Refitted from scratch with your first 0, 1, 2, ... ratings, in the order the items are shown above "
-               f"(L2 = {l2:g}). After your first rating your list shared {shared[1]} of {TOP_N} items with a "
+                                       f"items {shared_label}", text_format="d"), width="stretch",
+                    alt=f"Items {shared_label} after each of your ratings: " + ", ".join(map(str, shared)))
+    st.caption("Refitted from scratch with none of your ratings, then your first, your first two and so on, in the order "
+               f"the items are shown above (L2 = {l2:g}). After your first rating your list shared {shared[1]} of {TOP_N} items with a "
                f"newcomer's; with all {len(rated)}, {shared[-1]}.")
 else:
     st.info("Rate a few items above: this chart then shows how your list moves away from a newcomer's with "

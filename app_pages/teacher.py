@@ -5,13 +5,15 @@ import streamlit as st
 
 from app_pages import _ui as ui
 from app_pages._ui import progress
+from recsys_core import progress as store
 
 st.title("Teacher view")
 code = progress.class_code()
 if code is None:
     st.markdown(
-        "Give your class a code: add `?class=` and a code of your choice (3-32 letters, digits, `-` or `_`) to the "
-        "address you share, for example `http://localhost:8501/?class=cs101`. Every learner who opens that link joins "
+        "Give your class a code: add `?class=` and a code of your choice "
+        f"({store.CLASS_CODE_LENGTH[0]}-{store.CLASS_CODE_LENGTH[1]} letters, digits, `-` or `_`) to the address you "
+        f"share, for example `http://localhost:{st.get_option('server.port')}/?class=cs101`. Every learner who opens that link joins "
         "the class; this page, opened with the same code, then shows how many started and finished each lesson and how "
         "the class answered each quiz question. Learners are anonymous: no names, only counts."
     )

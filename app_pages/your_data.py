@@ -10,6 +10,8 @@ from app_pages._ui import state
 from recsys_core import data as rdata
 from recsys_core import plots
 
+PREVIEW_ROWS = 200  # of the loaded file, shown as a table: enough to check the columns
+
 st.title("Your data")
 st.markdown(
     "Upload ratings and the lessons train on them instead of the synthetic catalogue. Accepted: a **MovieLens zip as "
@@ -75,8 +77,8 @@ with left:
                     width="stretch", alt="Histogram of ratings: " + ", ".join(
                         f"{r} stars {n:,}" for r, n in zip(hist["rating"], hist["ratings"], strict=True)))
 with right:
-    st.markdown("**What the file holds** (first 200 ratings)")
-    frame = shown.to_frame().head(200)
+    st.markdown(f"**What the file holds** (first {PREVIEW_ROWS} ratings)")
+    frame = shown.to_frame().head(PREVIEW_ROWS)
     if shown.item_titles is not None:
         frame.insert(2, "title", [shown.item_titles[i] for i in shown.items[:200]])
     st.dataframe(frame, hide_index=True, height=300)

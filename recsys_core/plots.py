@@ -205,13 +205,19 @@ def matrix_heatmap(
     return _layout(fig, height=height, title=title)
 
 
-def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int = 30,
+HEATMAP_ROWS = 30  # rows of a factor table drawn: enough to see a pattern, few enough to read
+
+
+def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int = HEATMAP_ROWS,
                    bound: float | None = None) -> go.Figure:
     """The first rows of a factor matrix (rows x k latent features), diverging around zero.
 
     ``bound`` fixes the colour scale (a replay uses one bound for every epoch, so colours compare).
+    The title says how many rows are drawn when the matrix has more.
     """
     block = np.asarray(matrix)[:max_rows]
+    if len(matrix) > len(block):
+        title = f"{title} (first {len(block)} of {len(matrix):,} rows)"
     bound = bound or float(np.abs(block).max()) or 1.0
     fig = go.Figure(
         go.Heatmap(

@@ -39,7 +39,8 @@ BUSY_TIMEOUT_SECONDS = 5.0
 
 LEARNER_ID_LENGTH = 12  # secrets.token_urlsafe(9): 9 random bytes = 72 bits, 12 URL-safe characters
 _LEARNER_ID = re.compile(rf"[A-Za-z0-9_-]{{{LEARNER_ID_LENGTH}}}")
-_CLASS_CODE = re.compile(r"[A-Za-z0-9_-]{3,32}")
+CLASS_CODE_LENGTH = (3, 32)  # characters a class code may have
+_CLASS_CODE = re.compile(rf"[A-Za-z0-9_-]{{{CLASS_CODE_LENGTH[0]},{CLASS_CODE_LENGTH[1]}}}")
 
 Bank = Mapping[str, Mapping[str, int]]
 """The shape of the quiz bank: lesson id -> question id -> number of options, in display order."""
@@ -82,7 +83,8 @@ def check_class_code(text: object) -> str:
     both should land in the same class.
     """
     if not isinstance(text, str) or not _CLASS_CODE.fullmatch(text):
-        raise InvalidIdError("The class code in the address is not valid: use 3 to 32 letters, digits, '-' or '_'.")
+        raise InvalidIdError(f"The class code in the address is not valid: use {CLASS_CODE_LENGTH[0]} to "
+                             f"{CLASS_CODE_LENGTH[1]} letters, digits, '-' or '_'.")
     return text.lower()
 
 

@@ -15,14 +15,23 @@ import streamlit as st
 from app_pages._ui import live, state
 from app_pages._ui.controls import Control, widget
 from recsys_core import plots
-from recsys_core.data import Ratings
+from recsys_core.data import Ratings, held_out_share
 from recsys_core.evaluation import engagement as eg
+from recsys_core.evaluation.compare import relevance_threshold
 from recsys_core.lessons import engagement as el
 from recsys_core.models.neural import all_scores
 from recsys_core.training.loop import TrainingRun
 from recsys_core.training.neural import NeuralConfig
 
 LIST_LENGTHS = (1, 3, 5, 10, 20)
+
+
+def default_simulation(lesson: str, run: TrainingRun | None, ratings: Ratings, train: Ratings) -> pd.DataFrame | None:
+    """The A/B test at its default settings (the quiz and the insight quote it), once per run."""
+    if run is None or not run.trained or ratings.truth is None:
+        return None
+    return live.derived(lesson, run, ("simulation", eg.SimulationConfig()), lambda: eg.simulate(
+        ratings, eg.policy_scores(train, all_scores(run.params), 0, include_highest_rated=True)))
 
 
 @st.cache_data(max_entries=6, show_spinner="Retraining epoch by epoch and simulating after each...")
@@ -38,7 +47,7 @@ def ab_test(lesson: str, run: TrainingRun, config: NeuralConfig, data_key: str, 
     c1, c2, _ = st.columns([2, 2, 3])
     k = widget(Control("eng_k", "Items shown per session (k)", "slider", low=1, high=20), top, c1)
     sessions = widget(Control("eng_sessions", "Simulated sessions", "select", (200, 500, 1000, 2000, 5000),
-                              fmt=lambda n: f"{n:,}", help="More sessions, narrower 95% intervals, slower."), 1000, c2)
+                              fmt=lambda n: f"{n:,}", help=f"More sessions, narrower {eg.CONFIDENCE:.0%} intervals, slower."), 1000, c2)
     sim = eg.SimulationConfig(k=k, n_sessions=sessions)
     scores = live.derived(lesson, run, "policy_scores", lambda: eg.policy_scores(
         train, all_scores(run.params), sim.seed, include_highest_rated=True))
@@ -53,11 +62,11 @@ def ab_test(lesson: str, run: TrainingRun, config: NeuralConfig, data_key: str, 
         shown = el.ctr_frame(table)
         left, right = st.columns(2)
         left.plotly_chart(plots.grouped_bars(shown, "policy", "CTR (%)", f"Click-through rate, {sessions:,} sessions x {k} "
-                                             "items (95% intervals)", "CTR (% of shown items clicked)", "95% CI low (%)",
-                                             "95% CI high (%)", ".1f"), width="stretch",
+                                             f"items ({eg.CONFIDENCE:.0%} intervals)", "CTR (% of shown items clicked)",
+                                             el.CI_LOW, el.CI_HIGH, ".1f"), width="stretch",
                           alt=el.ctr_alt_text(table, sessions, k))
-        clicks = shown.assign(low=shown["95% CI low (%)"] * shown["impressions"] / 100,
-                              high=shown["95% CI high (%)"] * shown["impressions"] / 100)
+        clicks = shown.assign(low=shown[el.CI_LOW] * shown["impressions"] / 100,
+                              high=shown[el.CI_HIGH] * shown["impressions"] / 100)
         right.plotly_chart(plots.grouped_bars(clicks, "policy", "clicks", f"Total clicks out of {sessions * k:,} shown "
                                               "items", "clicks (count)", "low", "high", ","), width="stretch")
         st.markdown("\n".join(f"- {line}" for line in el.engagement_findings(table, train.n_ratings, train.n_users)))
@@ -78,7 +87,8 @@ def ab_test(lesson: str, run: TrainingRun, config: NeuralConfig, data_key: str, 
         right.plotly_chart(plots.policy_lines(el.in_percent(lengths), "k", "ctr", "CTR vs. list length",
                                               "items shown per session (k)", "CTR (%)", "ci_low", "ci_high"), width="stretch")
         st.caption(f"{el.epochs_finding(curve, run.epochs_done)} {el.list_length_finding(lengths)}")
-    st.markdown(f"#### Offline ranking metrics on the held-out 20% (a rating of 4+ stars = relevant, top {top})")
+    st.markdown(f"#### Offline ranking metrics on the held-out {held_out_share(train, val):.0%} (a rating of "
+                f"{relevance_threshold(train.rating_scale):g}+ stars = relevant, top {top})")
     ranking = live.derived(lesson, run, "ranking", lambda: el.ranking_table(scores, train, val, top))
     st.dataframe(ranking, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ranking.columns[1:]})

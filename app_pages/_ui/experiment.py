@@ -53,7 +53,7 @@ def results(run: TrainingRun, config: ClickConfig, data: ClickData, data_seed: i
     for col, (label, passed) in zip(cols, checks, strict=False):
         col.badge(label, icon=":material/check:" if passed else ":material/close:", color="green" if passed else "red")
     met = sum(passed for _, passed in checks)
-    cols[3].badge(f"{met} of 3 targets met", color="green" if met == 3 else "orange")
+    cols[3].badge(f"{met} of {len(checks)} targets met", color="green" if met == len(checks) else "orange")
     restored = ol.restored_epoch(run, config)
     st.caption("Accuracy and loss are of the model your run ended with"
                + (f" (epoch {restored}, restored by early stopping)" if restored else "")

@@ -37,7 +37,7 @@ def neighbours(lesson: str, train: Ratings, user_factors: np.ndarray, item_facto
                     f"{agreement['k']} nearest neighbours share a genre with the item; random items do "
                     f"{agreement['random_share']:.0%} of the time (**{ratio:.1f}x** chance).")
         per_user = train.n_ratings / train.n_users
-        if ratio < 1.5 and train.truth is not None and train.n_ratings < 0.8 * MORE_RATINGS:
+        if ratio < cf.NEIGHBOURS_CLEAR and train.truth is not None and train.n_ratings < 0.8 * MORE_RATINGS:
             st.info(f"With {per_user:.0f} training ratings per user, users overlap too little for the features to find "
                     "genres yet: collaborative filtering needs shared ratings.", icon=":material/group_off:")
             st.button(f"Use {MORE_RATINGS:,} ratings", key=f"{lesson}:more_data",

@@ -17,6 +17,8 @@ import streamlit as st
 
 from app_pages._ui import controls, data, state
 from app_pages._ui.controls import Control
+from recsys_core.data import N_ITEMS, N_USERS
+from recsys_core.lessons.engagement import TOP_K
 from recsys_core.training.device import device_summary
 
 PACES = ("watch", "fast")
@@ -42,7 +44,7 @@ LESSONS: tuple[Lesson, ...] = (
            "Learn from similar users: what filling missing ratings does, neighbours in feature space.",
            ":material/group:", "2 · Collaborative filtering"),
     Lesson("engagement", "Why recommendations drive engagement", "app_pages/engagement.py", 12,
-           "A neural recommender picks a top 5; simulated users click more than on popular or random picks.",
+           f"A neural recommender picks a top {TOP_K}; simulated users click more than on popular or random picks.",
            ":material/ads_click:", "3 · Engagement"),
     Lesson("overfitting", "Experiment: fixing overfitting", "app_pages/overfitting.py", 20,
            "A click model memorises its training data; fix it with dropout, early stopping and a smaller layer.",
@@ -77,7 +79,7 @@ def device() -> str:
 
 DATA_CHOICE = Control(state.DATA, "Ratings used by the lessons", "segmented", ("synthetic", "sample", "uploaded"))
 RATINGS = Control(state.RATINGS, "Number of ratings", "select", data.RATING_COUNTS, fmt=lambda n: f"{n:,}",
-                  help="1,000 users x 500 items; more ratings per user let the taste features matter.")
+                  help=f"{N_USERS:,} users x {N_ITEMS:,} items; more ratings per user let the taste features matter.")
 SEED = Control(state.SEED, "Data seed", "number", low=0, high=9999,
                help="Same seed, same data: share the link to share the run.")
 PACE = Control(state.PACE, "Training pace", "segmented", PACES,

@@ -40,9 +40,10 @@ def toy() -> None:
         state[_P], state[_Q] = lesson.toy_start()
         state[_VERSION] = 0
     st.markdown("#### Start small: a table you can touch")
-    st.markdown("Six users, five movies, some cells empty — the first row is the lesson document's *User 1 rated Movie 1 "
-                "as 4, Movie 2 missing, Movie 3 as 5*. Two features per user and per movie (rank 2) multiply into a "
-                "guess for **every** cell. Edit a rating or a feature, or let gradient descent take steps.")
+    st.markdown(f"{len(lesson.TOY_USERS)} users, {len(lesson.TOY_ITEMS)} movies, some cells empty — the first row is the "
+                "lesson document's “User 1 rated Movie 1 as 4, Movie 2 as missing, Movie 3 as 5”. "
+                f"{lesson.TOY_RANK} features per user and per movie (rank {lesson.TOY_RANK}) multiply into a guess for "
+                "**every** cell. Edit a rating or a feature, or let gradient descent take steps.")
     ratings_frame = pd.DataFrame(lesson.TOY_RATINGS, index=list(lesson.TOY_USERS), columns=list(lesson.TOY_ITEMS))
     edited = st.data_editor(ratings_frame, key="toy:ratings", width="stretch",
                             column_config={c: st.column_config.NumberColumn(min_value=1, max_value=5, step=1, format="%d")
@@ -50,10 +51,10 @@ def toy() -> None:
     ratings = edited.to_numpy(dtype=float)
     left, right = st.columns(2)
     with left:
-        st.caption("User features (6 x 2)")
+        st.caption(f"User features ({len(lesson.TOY_USERS)} x {lesson.TOY_RANK})")
         p = _factors_editor(state[_P], lesson.TOY_USERS, "p", state[_VERSION])
     with right:
-        st.caption("Movie features (5 x 2)")
+        st.caption(f"Movie features ({len(lesson.TOY_ITEMS)} x {lesson.TOY_RANK})")
         q = _factors_editor(state[_Q], lesson.TOY_ITEMS, "q", state[_VERSION])
     state[_P], state[_Q], state[_R] = p, q, ratings  # what the step buttons start from
     buttons = st.columns(4)

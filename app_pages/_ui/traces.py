@@ -88,7 +88,7 @@ def mf_prediction_trace(params: MFParams, train: Ratings, val: Ratings, user: in
     parts = lambda: (st.plotly_chart(parts_figure(trace, "Where the predicted rating comes from"), width="stretch"),  # noqa: E731
                      st.markdown(parts_sentence(trace)))
     if layout == "basics":
-        layer("Layer 1 — input user and item features", f"2 vectors of shape ({k},)",
+        layer("Layer 1 — input user and item features", f"a user and an item vector, each ({k},)",
               "Each row of the factor tables is a short list of learned numbers describing a user or an item.",
               lambda: [col.container().plotly_chart(plots.vector_bars(vec, name, "weight"), width="stretch")
                        for col, vec, name in zip(st.columns(2), (trace["user_vector"], trace["item_vector"]),

@@ -27,6 +27,11 @@ def holdout_split(ratings: Ratings, test_fraction: float = 0.2, seed: int = 0) -
     return ratings.subset(train), ratings.subset(test)
 
 
+def held_out_share(train: Ratings, test: Ratings) -> float:
+    """The share of the ratings a split holds out: what the pages quote ("validation uses 20%")."""
+    return len(test) / max(len(train) + len(test), 1)
+
+
 def kfold_indices(n_ratings: int, n_folds: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) rating indices per fold, exactly as Surprise's ``KFold`` makes them.
 

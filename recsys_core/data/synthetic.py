@@ -46,9 +46,12 @@ def _titles(rng: np.random.Generator, first_genre: np.ndarray) -> np.ndarray:
     return np.array(titles, dtype=object)
 
 
+N_USERS, N_ITEMS = 1000, 500  # the catalogue every lesson's synthetic data comes from
+
+
 def synthetic(
-    n_users: int = 1000,
-    n_items: int = 500,
+    n_users: int = N_USERS,
+    n_items: int = N_ITEMS,
     n_ratings: int = 10_000,
     seed: int = 0,
     noise_std: float = 0.8,

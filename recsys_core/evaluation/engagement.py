@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,8 @@ POLICIES: tuple[str, ...] = (RANDOM, POPULAR, MODEL)
 
 CLICK_SLOPE = 1.5  # per star: how sharply click chance rises with true liking
 CLICK_THRESHOLD = 5.0  # stars: the true rating at which a shown item is clicked half the time
-WILSON_Z = 1.959963984540054  # two-sided 95%
+CONFIDENCE = 0.95  # of the Wilson intervals around every click-through rate
+WILSON_Z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)  # two-sided: 1.96
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ def simulate(
     nothing a user has rated is shown again). Every policy meets the same sampled users and the
     same random draws; a shown item is clicked when its draw falls below its click probability.
     Columns: policy, impressions, clicks, ctr, ci_low, ci_high (95% Wilson), expected_ctr (the
-    mean click probability: the CTR without the luck of the draws).
+    mean click probability: the CTR without the luck of the draws), distinct_items (how many
+    different items the policy showed over all sessions: one shared list shows about k).
     """
     users, draws = _sessions(ratings, config)
     seen = seen_mask(ratings)[users]
@@ -175,6 +178,7 @@ def simulate(
                 "ci_low": low,
                 "ci_high": high,
                 "expected_ctr": float(p[valid].mean()) if impressions else math.nan,
+                "distinct_items": int(np.unique(shown[valid]).size),
             }
         )
     return pd.DataFrame(rows)
@@ -229,7 +233,8 @@ def ctr_vs_epochs(
         val_loss = run.history[-1].val_loss
         frames.append(pd.concat([baselines, model], ignore_index=True).assign(epoch=epoch, val_loss=val_loss))
     table = pd.concat(frames, ignore_index=True)
-    return table[["epoch", "policy", "ctr", "ci_low", "ci_high", "expected_ctr", "impressions", "clicks", "val_loss"]]
+    return table[["epoch", "policy", "ctr", "ci_low", "ci_high", "expected_ctr", "impressions", "clicks",
+                  "distinct_items", "val_loss"]]
 
 
 # --- offline ranking metrics ------------------------------------------------------------------

@@ -163,9 +163,9 @@ def genre_table(ratings: Ratings, candidates: np.ndarray, rated: list[int], star
         "genre": genres,
         "your mean stars": [np.mean(given[g]) if given[g] else np.nan for g in genres],
         "items you rated": [len(given[g]) for g in genres],
-        "in your top 10": [mine.get(g, 0) for g in genres],
-        "in a newcomer's top 10": [everyone.get(g, 0) for g in genres],
-    }).sort_values(["your mean stars", "in your top 10"], ascending=False, na_position="last")
+        f"in your top {len(yours)}": [mine.get(g, 0) for g in genres],
+        f"in a newcomer's top {len(newcomer)}": [everyone.get(g, 0) for g in genres],
+    }).sort_values(["your mean stars", f"in your top {len(yours)}"], ascending=False, na_position="last")
 
 
 def overlap_steps(params: MFParams, rated: list[int], stars: list[float], l2: float, newcomer: np.ndarray,

@@ -349,7 +349,10 @@ def similar_users(ratings: Ratings, user_factors: np.ndarray, user: int, k: int 
     })
 
 
-def genre_agreement(ratings: Ratings, item_factors: np.ndarray, k: int = 10, n_items: int = 100) -> dict[str, float] | None:
+NEIGHBOUR_COUNT = 10  # nearest neighbours per item when checking whether features learned genres
+
+
+def genre_agreement(ratings: Ratings, item_factors: np.ndarray, k: int = NEIGHBOUR_COUNT, n_items: int = 100) -> dict[str, float] | None:
     """How often an item's nearest neighbours share one of its genres, against chance.
 
     Measured over the ``n_items`` most-rated items (a rarely rated item's features are still
@@ -435,6 +438,13 @@ def neighbours_outcome(ratings: Ratings, item_factors: np.ndarray):
            "more ratings per user they do.")
     return (f"Nearest neighbours share a genre {found['neighbour_share']:.0%} of the time; random items "
             f"{found['random_share']:.0%}.", (answer, why))
+
+
+def quiz_numbers(ratings: Ratings, k: int) -> dict[str, float]:
+    """The quiz bank's template fields, from the data in use and the learner's number of features."""
+    empty = 1 - ratings.density
+    return {"n_users": ratings.n_users, "n_items": ratings.n_items, "k": k, "empty": empty,
+            "fake_per_real": empty / ratings.density, "neighbours": NEIGHBOUR_COUNT, "clear": NEIGHBOURS_CLEAR}
 
 
 def quiz_experiments(results_of_run, run: TrainingRun, train: Ratings, baseline_rmse: float) -> dict:

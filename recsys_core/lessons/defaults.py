@@ -101,3 +101,7 @@ COLLABORATIVE_FILTERING = replace(MF_BASICS, k=20)
 # quality (correlation of its item scores with either within +-0.05).
 ENGAGEMENT = NeuralConfig(embedding_dim=32, hidden=64, scorer="dot", learning_rate=0.005, l2=10.0, epochs=10,
                           batch_size=256)
+
+# The Playground's and Rate items' MF: genre-shaped item features in 20 quick epochs on the synthetic
+# catalogue (Adam, a decaying step), trained once per dataset and shared by every learner.
+PLAYGROUND_MF = MFConfig(k=10, learning_rate=0.03, l2=0.1, epochs=20, lr_decay=0.9)

@@ -17,8 +17,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from recsys_core.data import Ratings
+from recsys_core.data import N_USERS, Ratings
 from recsys_core.evaluation import engagement as eg
+from recsys_core.evaluation.compare import relevance_threshold
 from recsys_core.evaluation.ranking import recommendation_table, seen_indices, top_k
 from recsys_core.lessons.defaults import DEFAULT_RATINGS, ENGAGEMENT
 from recsys_core.lessons.stages import stage, vector_text
@@ -27,6 +28,9 @@ from recsys_core.models.neural import all_scores
 from recsys_core.training.neural import fit_neural
 
 HIGHER, LOWER, TIE = "higher", "lower", "tie"
+TOP_K = 5  # the lesson document's list length: the traces, the offline metrics, the A/B test's default
+RAW_COLUMNS = ("user", "item", "rating")
+CI_LOW, CI_HIGH = f"{eg.CONFIDENCE:.0%} CI low (%)", f"{eg.CONFIDENCE:.0%} CI high (%)"  # the CTR table's interval columns  # one logged rating, as the lesson document's first stage has it
 POLICY_ORDER = (eg.RANDOM, eg.POPULAR, eg.HIGHEST_RATED, eg.MODEL)
 # The settings under which personalisation clearly beats a list that is the same for everyone: the
 # lesson's defaults (measured in recsys_core.lessons.defaults), offered when a learner has moved away.
@@ -35,9 +39,9 @@ MORE_DATA = {"ratings": DEFAULT_RATINGS, "scorer": ENGAGEMENT.scorer, "learning_
 
 
 ACCURACY_DEFINITION = (
-    "Accuracy = share of held-out ratings predicted within ±0.5 stars, i.e. the prediction "
-    "rounded to the nearest star is exactly the star the user gave. Ratings carry noise, so "
-    "even a perfect model stays well below 100% (see `accuracy_ceiling`)."
+    f"Accuracy = share of held-out ratings predicted within ±{neural.ACCURACY_TOLERANCE:g} stars, i.e. the "
+    "prediction rounded to the nearest star is exactly the star the user gave. Ratings carry noise, so "
+    "even a perfect model stays well below perfect accuracy (see `accuracy_ceiling`)."
 )
 
 
@@ -143,26 +147,26 @@ def engagement_stages(
     return [
         stage("User interaction data collection", f"{n:,} logged ratings",
               "Collect who rated what and how many stars (one row per rating)",
-              f"{n:,} rows x 3 columns (user, item, rating)",
+              f"{n:,} rows x {len(RAW_COLUMNS)} columns ({', '.join(RAW_COLUMNS)})",
               f"User: {raw_user}, Item: {raw_item}, Rating: {raw_rating:g}"),
-        stage("Data preprocessing", f"{n:,} rows x 3 columns",
+        stage("Data preprocessing", f"{n:,} rows x {len(RAW_COLUMNS)} columns",
               f"Clean (missing or duplicate ratings) and encode ids as 0..{ratings.n_users - 1} (users) "
               f"and 0..{ratings.n_items - 1} (items). {preprocessing_text(report)}",
-              f"{n:,} rows x 3 columns",
+              f"{n:,} rows x {len(RAW_COLUMNS)} columns",
               f"User {raw_user} → index {ratings.users[0]}, Item {raw_item} → index {ratings.items[0]}, "
               f"Rating: {raw_rating:g}"),
-        stage("Feature engineering", f"{n:,} rows x 3 columns",
+        stage("Feature engineering", f"{n:,} rows x {len(RAW_COLUMNS)} columns",
               f"Look up a learned user embedding ({ratings.n_users:,} x {d}) and item embedding "
               f"({ratings.n_items:,} x {d}) for every row and put them side by side",
               f"{n:,} rows x {2 * d} columns",
               f"User embedding: {vector_text(np.asarray(params.user_embedding[ratings.users[0]]))}, "
               f"Item embedding: {vector_text(np.asarray(params.item_embedding[ratings.items[0]]))}"),
-        stage("Model training", f"{n_train:,} rows x {2 * d} columns (80%)",
+        stage("Model training", f"{n_train:,} rows x {2 * d} columns ({n_train / max(n_train + n_test, 1):.0%})",
               f"Train the {'neural network' if params.scorer == 'mlp' else 'dot-product scorer'} with Adam "
               "to predict each rating (squared error)",
               f"{n_train:,} rows x 1 column",
               f"Predicted rating: {train_pred:.2f} (actual {train.ratings[0]:g})"),
-        stage("Model evaluation", f"{n_test:,} rows x {2 * d} columns (20%)",
+        stage("Model evaluation", f"{n_test:,} rows x {2 * d} columns ({n_test / max(n_train + n_test, 1):.0%})",
               "Predict ratings the model never trained on and compare with the real ones",
               f"{n_test:,} rows x 1 column",
               f"Predicted rating: {test_pred:.2f}, Actual rating: {test.ratings[0]:g}" if n_test else "no held-out rows"),
@@ -182,7 +186,7 @@ def predicted_vs_actual(params: neural.NeuralParams, test: Ratings, rows: int = 
         "item": [test.title(int(i)) for i in test.items[pick]],
         "predicted (stars)": pred,
         "actual (stars)": test.ratings[pick],
-        "within ±0.5": np.abs(pred - test.ratings[pick]) <= neural.ACCURACY_TOLERANCE,
+        f"within ±{neural.ACCURACY_TOLERANCE:g}": np.abs(pred - test.ratings[pick]) <= neural.ACCURACY_TOLERANCE,
     })
 
 
@@ -233,8 +237,8 @@ def ctr_frame(table: pd.DataFrame) -> pd.DataFrame:
         "impressions": t["impressions"],
         "clicks": t["clicks"],
         "CTR (%)": 100 * t["ctr"],
-        "95% CI low (%)": 100 * t["ci_low"],
-        "95% CI high (%)": 100 * t["ci_high"],
+        CI_LOW: 100 * t["ci_low"],
+        CI_HIGH: 100 * t["ci_high"],
     })
 
 
@@ -244,7 +248,7 @@ def _ratio(table: pd.DataFrame, a: str, b: str) -> float:
 
 
 def engagement_findings(table: pd.DataFrame, n_ratings: int, n_users: int) -> list[str]:
-    """What this simulation shows, one sentence per comparison, decided by the 95% intervals."""
+    """What this simulation shows, one sentence per comparison, decided by the Wilson intervals."""
     ctr = table.set_index("policy")["ctr"]
     words = {HIGHER: "clearly more", LOWER: "clearly fewer", TIE: "about as many"}
     lines = []
@@ -253,8 +257,9 @@ def engagement_findings(table: pd.DataFrame, n_ratings: int, n_users: int) -> li
         lines.append(
             f"The trained model's lists get **{words[verdict]} clicks** than {baseline} "
             f"({ctr[eg.MODEL]:.1%} vs {ctr[baseline]:.1%}, {_ratio(table, eg.MODEL, baseline):.2f}x"
-            + (f", the 95% intervals do not overlap and the gap is at least {MIN_GAP * 100:.0f} points)." if verdict != TIE
-               else f"; the 95% intervals overlap or the gap is under {MIN_GAP * 100:.0f} points).")
+            + (f", the {eg.CONFIDENCE:.0%} intervals do not overlap and the gap is at least {MIN_GAP * 100:.0f} points)."
+               if verdict != TIE else
+               f"; the {eg.CONFIDENCE:.0%} intervals overlap or the gap is under {MIN_GAP * 100:.0f} points).")
         )
     if eg.HIGHEST_RATED in ctr:
         verdict = compare(table, eg.MODEL, eg.HIGHEST_RATED)
@@ -270,16 +275,18 @@ def engagement_findings(table: pd.DataFrame, n_ratings: int, n_users: int) -> li
                 f"But a **highest-rated** list, the same for everyone, gets {'about as many' if verdict == TIE else 'clearly more'} "
                 f"clicks ({ctr[eg.HIGHEST_RATED]:.1%} vs the model's {ctr[eg.MODEL]:.1%}): with only "
                 f"{per_user:.0f} ratings per user the model has mostly learned which items are good, not yet each "
-                "user's own taste. Personalisation pulls ahead with more data — try 50,000 ratings with the dot scorer."
+                f"user's own taste. Personalisation pulls ahead with more data — try {MORE_DATA['ratings']:,} ratings "
+                f"with the {MORE_DATA['scorer']} scorer."
             )
     return lines
 
 
 def ranking_table(scores_by_policy: Mapping[str, np.ndarray], train: Ratings, test: Ratings, k: int) -> pd.DataFrame:
-    """Offline top-k metrics on held-out ratings, one row per policy (4+ stars = relevant)."""
+    """Offline top-k metrics on held-out ratings, one row per policy (relevant: the playground's threshold)."""
     rows = []
     for policy in [p for p in POLICY_ORDER if p in scores_by_policy]:
-        report = eg.ranking_report(np.asarray(scores_by_policy[policy]), train, test, k=k)
+        report = eg.ranking_report(np.asarray(scores_by_policy[policy]), train, test, k=k,
+                                   like_threshold=relevance_threshold(train.rating_scale))
         rows.append({
             "policy": policy,
             f"precision@{k}": report[f"precision@{k}"],
@@ -341,12 +348,29 @@ def click_chances(stars: tuple[int, ...] = (5, 4, 3)) -> dict[int, float]:
     return {s: float(1.0 / (1.0 + np.exp(-eg.CLICK_SLOPE * (s - eg.CLICK_THRESHOLD)))) for s in stars}
 
 
+# An untrained model showing under this share of the distinct items random lists show is handing
+# most users nearly the same list. Measured at epoch 0 on the synthetic catalogue (data seeds 0-2,
+# 10,000 and 50,000 ratings, model seeds 0-1): the dot scorer shows 0.90-0.94 of random's, the mlp
+# 0.18-0.26.
+SHARED_LIST_SHARE = 0.5
+
+
 def epochs_finding(curve: pd.DataFrame, epochs_done: int) -> str:
-    """The model's CTR untrained and after the learner's epochs, against random (from the curve)."""
-    ctr = curve.set_index(["policy", "epoch"])["ctr"]
+    """The model's CTR untrained and after the learner's epochs, against random, and why epoch 0 scores
+    what it does: an untrained dot scorer ranks by tiny random products (a different, random list
+    per user), an untrained network by its arbitrary shared weights (nearly one list for everyone)."""
+    by = curve.set_index(["policy", "epoch"])
+    ctr, distinct = by["ctr"], by["distinct_items"]
     done = min(epochs_done, int(curve["epoch"].max()))
-    return (f"Left: the same model retrained epoch by epoch. Untrained (epoch 0) its lists get {ctr[eg.MODEL, 0]:.1%} "
-            f"(random: {ctr[eg.RANDOM, 0]:.1%}); after {done} epochs, {ctr[eg.MODEL, done]:.1%}.")
+    text = (f"Left: the same model retrained epoch by epoch. Untrained (epoch 0) its lists get {ctr[eg.MODEL, 0]:.1%} "
+            f"(random: {ctr[eg.RANDOM, 0]:.1%}); after {done} epochs, {ctr[eg.MODEL, done]:.1%}. ")
+    shown, random_shown, popular_shown = (int(distinct[p, 0]) for p in (eg.MODEL, eg.RANDOM, eg.POPULAR))
+    counts = f"{shown:,} different items over all sessions (random lists: {random_shown:,}; the most-popular list: {popular_shown:,})"
+    if shown < SHARED_LIST_SHARE * random_shown:
+        return text + (f"Untrained, it showed only {counts}: before learning anything it gives most users nearly the same "
+                       "arbitrary list, so its epoch-0 click rate is the luck of that one list — above or below random.")
+    return text + (f"Untrained, it showed {counts}: its scores are products of small random numbers, so each user gets a "
+                   "different, essentially random list and clicks at about the random rate.")
 
 
 def list_length_finding(by_k: pd.DataFrame) -> str:
@@ -383,6 +407,12 @@ def more_data_label() -> str:
             f"{MORE_DATA['learning_rate']:g}, L2 {MORE_DATA['l2']:g})")
 
 
+def quiz_numbers(ratings: Ratings, k: int) -> dict[str, float]:
+    """The intro's and the quiz bank's template fields: list length, interval level, the more-data run."""
+    return {"n_ratings": ratings.n_ratings, "k": k, "confidence": eg.CONFIDENCE,
+            "more_ratings": MORE_DATA["ratings"], "more_per_user": MORE_DATA["ratings"] / N_USERS}
+
+
 def model_vs_popular(table: pd.DataFrame | None, k: int):
     """(sentence, (right option, explanation)) for "does the model beat most popular?"."""
     if table is None:
@@ -406,7 +436,7 @@ def more_data_experiment(big: Ratings, big_train: Ratings, big_val: Ratings, sma
 def more_data_outcome(result: pd.DataFrame, big_train: Ratings, n_users: int, small_per_user: float):
     """(sentence, (right option, explanation)) for "does personalisation win with more data?"."""
     ctr = result.set_index("policy")["ctr"]
-    message = (f"{len(big_train) / 0.8:,.0f} ratings, {MORE_DATA['scorer']} scorer: trained model {ctr[eg.MODEL]:.1%} "
+    message = (f"{MORE_DATA['ratings']:,} ratings, {MORE_DATA['scorer']} scorer: trained model {ctr[eg.MODEL]:.1%} "
                f"vs highest rated {ctr[eg.HIGHEST_RATED]:.1%}.")
     answer = 1 if compare(result, eg.MODEL, eg.HIGHEST_RATED) == HIGHER else 0
     return message, (answer, message + f" With {big_train.n_ratings / n_users:.0f} training ratings per user the model "
@@ -433,8 +463,8 @@ def insight(run, train: Ratings, dim: int, table: pd.DataFrame | None, ceiling: 
 
 
 def ceiling_caption(ceiling: float) -> str:
-    return ("The lesson document's table shows accuracy climbing from 0.45 to 0.85 (quoted from the seed). Real ratings "
-            f"are noisy — the same user might give 3 or 4 stars — so even the true tastes reach only {ceiling:.0%} here; "
+    return ("The lesson document's table shows accuracy climbing from “0.45” to “0.85”. Real ratings are noisy — the "
+            f"same user might give one star more or less on another day — so even the true tastes reach only {ceiling:.0%} here; "
             "your model's numbers above are what this data honestly allows.")
 
 

@@ -216,6 +216,7 @@ def planted_recovery(params: MFParams, ratings: Ratings, min_item_ratings: int =
         "baseline_rmse_to_truth": float(np.sqrt(np.mean((baseline - expected) ** 2))),
         "genre_r2": r2,
         "well_rated_items": len(well_rated),
+        "min_item_ratings": min_item_ratings,
         "held_out_items": len(held),
     }
 
@@ -246,6 +247,19 @@ def replay_snapshot(users: np.ndarray, items: np.ndarray, rows: int = 30) -> Cal
 
 BIG_LEARNING_RATE = 5.0  # the quiz's "predict, then run" rate (plain SGD)
 RANK_TIE = 0.002  # validation RMSE gap (stars) below which two ranks count as a tie
+SEED_RANK = 10  # the lesson document's rank: the rank question compares rank 1 with at least this
+
+
+def ranks_compared(k: int) -> tuple[int, int]:
+    """The two ranks the rank question trains: one taste, and the learner's rank (at least the seed's)."""
+    return 1, max(k, SEED_RANK)
+
+
+def quiz_numbers(ratings: Ratings, k: int) -> dict[str, float]:
+    """The intro's and the quiz bank's template fields, from the data in use and the lesson's settings."""
+    small, big = ranks_compared(k)
+    return {"n_users": ratings.n_users, "n_items": ratings.n_items, "empty": 1 - ratings.density,
+            "big_lr": BIG_LEARNING_RATE, "rank_small": small, "rank_big": big, "tie": RANK_TIE}
 
 
 def big_learning_rate_result(probe) -> str:
@@ -263,10 +277,10 @@ def rank_result(small, big, k: int) -> tuple[str, tuple[int, str]]:
     """(sentence, (right option, explanation)) for the rank-1-vs-higher-rank question."""
     a, b = small.history[-1].val_metric, big.history[-1].val_metric
     answer = 0 if a < b - RANK_TIE else 1 if b < a - RANK_TIE else 2
-    why = (f"Your run: rank 1 reached validation RMSE {a:.3f}, rank {k} reached {b:.3f} "
+    why = (f"Your run: rank {small.params.user_factors.shape[1]} reached validation RMSE {a:.3f}, rank {k} reached {b:.3f} "
            f"({'a tie' if answer == 2 else f'{abs(a - b):.3f} stars apart'}). More features can describe more kinds of "
            "taste — which pays off when users have rated enough to pin them down, and L2 keeps them from fitting noise.")
-    return f"Rank 1: validation RMSE {a:.3f} · rank {k}: {b:.3f}", (answer, why)
+    return f"Rank {small.params.user_factors.shape[1]}: validation RMSE {a:.3f} · rank {k}: {b:.3f}", (answer, why)
 
 
 def insight(run, train: Ratings, baseline_rmse: float, recovery: dict | None, k: int) -> str:

@@ -29,12 +29,16 @@ PRESET_NAMES = {"before": "the Before model", "after": "the seed's solution", "b
 # A validation accuracy gap below this is not called a win: 0.5 points is 20 of 4,000
 # validation impressions, about the spread between model seeds of one config.
 TIE_POINTS = 0.5
+# The lesson document's targets: "validation accuracy improves to at least 80% while keeping training
+# accuracy below 88%", training time "under 5 minutes".
+VAL_TARGET, TRAIN_LIMIT, SECONDS_LIMIT = 0.80, 0.88, 300.0
 TARGETS = (
-    ("val_accuracy_at_least_80", "Validation accuracy ≥ 80%"),
-    ("train_accuracy_below_88", "Gap closed: training < 88% with validation ≥ 80%"),
-    ("under_5_minutes", "Training time < 5 minutes"),
+    ("val_accuracy_at_least_80", f"Validation accuracy ≥ {VAL_TARGET:.0%}"),
+    ("train_accuracy_below_88", f"Gap closed: training < {TRAIN_LIMIT:.0%} with validation ≥ {VAL_TARGET:.0%}"),
+    ("under_5_minutes", f"Training time < {SECONDS_LIMIT / 60:g} minutes"),
 )
-CHANCE_MARGIN = 0.05  # within this of always guessing the majority label: the model learned nothing
+CHANCE_MARGIN = 0.05
+DECISION_THRESHOLD = 0.5  # predict "click" above this probability: what accuracy counts  # within this of always guessing the majority label: the model learned nothing
 
 
 def config_from_controls(
@@ -131,8 +135,9 @@ def settings_warnings(config: ClickConfig) -> list[str]:
     """Settings that will train but are unlikely to do what the learner wants, and why."""
     notes = []
     if config.learning_rate >= 0.1:
-        notes.append(f"Learning rate {config.learning_rate:g} is {config.learning_rate / 0.001:,.0f}x Adam's usual "
-                     "0.001: expect the loss to jump around or blow up.")
+        usual = AFTER.learning_rate  # Adam's usual step, and the seed's solution's
+        notes.append(f"Learning rate {config.learning_rate:g} is {config.learning_rate / usual:,.0f}x Adam's usual "
+                     f"{usual:g}: expect the loss to jump around or blow up.")
     if config.dropout_rate >= 0.7:
         notes.append(f"Dropout {config.dropout_rate:g} silences most units in every step: the network may be too "
                      "weak to learn even the training data (underfitting).")
@@ -148,7 +153,7 @@ def settings_warnings(config: ClickConfig) -> list[str]:
 def _accuracy_and_loss(model: click_mlp.ClickModel, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     p = np.clip(click_mlp.predict_proba(model, x).astype(np.float64), 1e-7, 1 - 1e-7)
     loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    return float(np.mean((p > 0.5) == (y > 0.5))), float(loss)
+    return float(np.mean((p > DECISION_THRESHOLD) == (y > 0.5))), float(loss)
 
 
 def experiment_results(run: TrainingRun, data: ClickData) -> dict[str, Any]:
@@ -162,9 +167,9 @@ def experiment_results(run: TrainingRun, data: ClickData) -> dict[str, Any]:
     val_acc, val_loss = _accuracy_and_loss(model, data.X_val, data.y_val)
     seconds = float(sum(rec.seconds for rec in run.history))
     targets = {
-        "val_accuracy_at_least_80": val_acc >= 0.80,
-        "train_accuracy_below_88": train_acc < 0.88,
-        "under_5_minutes": seconds < 300.0,
+        "val_accuracy_at_least_80": val_acc >= VAL_TARGET,
+        "train_accuracy_below_88": train_acc < TRAIN_LIMIT,
+        "under_5_minutes": seconds < SECONDS_LIMIT,
     }
     return {
         "train_accuracy": train_acc,
@@ -251,11 +256,12 @@ def chance_message(results: dict[str, Any], data: ClickData) -> str:
 
 # --- one lever at a time ------------------------------------------------------------------------
 
+EARLY_LEVER = f"early stopping (patience {AFTER.patience})"
 LEVERS: dict[str, ClickConfig] = {
-    "dropout 0.3": replace(BEFORE, dropout_rate=AFTER.dropout_rate),
-    "early stopping (patience 5)": replace(BEFORE, patience=AFTER.patience),
-    "smaller second layer (32)": replace(BEFORE, widths=AFTER.widths),
-    "learning rate 0.001": replace(BEFORE, learning_rate=AFTER.learning_rate),
+    f"dropout {AFTER.dropout_rate:g}": replace(BEFORE, dropout_rate=AFTER.dropout_rate),
+    EARLY_LEVER: replace(BEFORE, patience=AFTER.patience),
+    f"smaller second layer ({AFTER.widths[-1]})": replace(BEFORE, widths=AFTER.widths),
+    f"learning rate {AFTER.learning_rate:g}": replace(BEFORE, learning_rate=AFTER.learning_rate),
     "all four (the seed's solution)": AFTER,
 }
 
@@ -358,8 +364,8 @@ def click_stages(data: ClickData, config: ClickConfig, model: click_mlp.ClickMod
                f"first training row predicted {p0:.2f} (clicked: {int(data.y_train[0])})") if trained
               else "the run diverged: no trained weights"),
         stage("Evaluation", f"{data.n_val:,} x {d} validation rows",
-              "Predict without dropout; a click is predicted when the probability is above 0.5; accuracy = share "
-              "predicted right",
+              f"Predict without dropout; a click is predicted when the probability is above {DECISION_THRESHOLD:g}; "
+              "accuracy = share predicted right",
               f"{data.n_val:,} predictions",
               (f"Validation accuracy {results['val_accuracy']:.1%} (ceiling {data.bayes_val_accuracy:.1%}); "
                f"first validation row predicted {v0:.2f} (clicked: {int(data.y_val[0])})") if trained
@@ -403,6 +409,19 @@ def bonus_outcome(dropout: dict[str, Any], batchnorm: dict[str, Any]) -> tuple[s
     return sentence, ({"higher": 0, "tie": 1, "lower": 2}[compare_validation(batchnorm, dropout)], sentence)
 
 
+def quiz_numbers(before: dict[str, Any], early: dict[str, Any], data: ClickData) -> dict[str, Any]:
+    """The quiz bank's template fields: the Before run, the early-stopping lever run, the settings.
+
+    ``early`` is the one-lever run "early stopping" of the sweep; its best and last epochs are
+    the ones the early-stopping question asks about.
+    """
+    nan = float("nan")
+    return {"before_train": before.get("train_accuracy", nan), "before_val": before.get("val_accuracy", nan),
+            "dropout": AFTER.dropout_rate, "scale": 1.0 / (1.0 - AFTER.dropout_rate), "patience": AFTER.patience,
+            "best_epoch": early.get("best_epoch", "?"), "stop_epoch": early.get("epochs_trained", "?"),
+            "threshold": DECISION_THRESHOLD, "ceiling": data.bayes_val_accuracy, "tie": TIE_POINTS}
+
+
 def insight(before: dict[str, Any], mine: dict[str, Any], changes: list[str], sweep: str | None,
             data: ClickData) -> str:
     """What this learner's own run showed, in sentences made from its numbers."""
@@ -416,7 +435,7 @@ def insight(before: dict[str, Any], mine: dict[str, Any], changes: list[str], sw
     text += (f"You changed: {'; '.join(changes)}. " if changes else
              "You have not changed any lever yet: load the seed's solution or move a slider. ")
     met = sum(passed for _, passed in target_checks(mine))
-    text += "All three targets are met." if met == 3 else f"{met} of the 3 targets are met."
+    text += "All three targets are met." if met == len(TARGETS) else f"{met} of the {len(TARGETS)} targets are met."
     if at_chance(mine, data):
         text += " " + chance_message(mine, data)
     if sweep:

@@ -109,6 +109,31 @@ def test_ctr_vs_epochs_starts_untrained_and_adds_a_row_per_epoch_and_policy():
     assert baselines.nunique() == 1  # baselines do not learn
 
 
+@pytest.mark.parametrize("scorer", ["dot", "mlp"])
+def test_the_epoch_finding_says_why_the_untrained_model_clicks_as_it_does(scorer):
+    # An untrained dot scorer ranks by products of small random numbers: a different list per user,
+    # as many distinct items as random lists. An untrained network ranks by its shared weights: most
+    # users get nearly the same list. The lesson's sentence must say which one the learner's model did.
+    from dataclasses import replace
+
+    from recsys_core.lessons import engagement as el
+    from recsys_core.lessons.defaults import ENGAGEMENT
+
+    ratings = synthetic(seed=0)
+    train, test = holdout_split(ratings, 0.2, 0)
+    table = eg.ctr_vs_epochs(train, test, ratings, replace(ENGAGEMENT, scorer=scorer), epochs=0)
+    distinct = table.set_index("policy")["distinct_items"]
+    share = distinct[eg.MODEL] / distinct[eg.RANDOM]
+    finding = el.epochs_finding(table, 0)
+    if scorer == "dot":
+        assert share > 0.8  # measured 0.90-0.94 over data and model seeds
+        assert "essentially random" in finding
+    else:
+        assert share < 0.35  # measured 0.18-0.26
+        assert "nearly the same" in finding
+    assert f"{distinct[eg.MODEL]:,} different items" in finding
+
+
 def test_ranking_report_scores_the_planted_truth_above_random_lists(small):
     ratings, train, test = small
     truth = eg.ranking_report(_oracle(ratings), train, test, k=5)

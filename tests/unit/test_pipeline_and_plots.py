@@ -28,7 +28,7 @@ def test_the_five_stages_carry_live_shapes_and_numbers(trained):
     ratings, train, config, run, init = trained
     user = example_user(train)
     step = gradient_step_trace(run.params, train, user, config.learning_rate, config.l2)
-    stages = pipeline.mf_basics_stages(train, init, run.params, run.last.train_loss, step, user)
+    stages = pipeline.mf_basics_stages(train, init, run.params, config.l2, step, user, run.epochs_done)
     assert [s["stage"] for s in stages] == ["Input data", "Initialize factor matrices", "Matrix multiplication",
                                            "Loss calculation", "Update features"]
     assert stages[0]["input"] == "120 rows x 60 columns"
@@ -44,8 +44,8 @@ def test_the_example_prediction_is_the_model_s_own_number(trained):
     item = int(train.items[train.users == user][0])
     expected = score_matrix(run.params)[user, item]
     step = gradient_step_trace(run.params, train, user, config.learning_rate, config.l2)
-    stages = pipeline.mf_basics_stages(train, init, run.params, run.last.train_loss, step, user)
-    assert f"{expected:.2f} (known:" in stages[2]["example"]
+    stages = pipeline.mf_basics_stages(train, init, run.params, config.l2, step, user, run.epochs_done)
+    assert f"{expected:.2f} after {run.epochs_done} epochs (known:" in stages[2]["example"]
 
 
 def test_planted_recovery_beats_the_untrained_model_and_is_none_without_truth(trained):
@@ -69,8 +69,12 @@ def test_training_curves_label_axes_with_units_and_leave_diverged_epochs_blank()
                EpochRecord(3, math.nan, math.nan, math.nan, math.nan, 0.1)]
     fig = plots.training_curves(history, "MSE (stars²)", "RMSE (stars)", total_epochs=10, best_epoch=2)
     assert fig.layout.yaxis.title.text == "MSE (stars²)" and fig.layout.yaxis2.title.text == "RMSE (stars)"
-    assert fig.layout.xaxis.title.text == "epoch" and tuple(fig.layout.xaxis.range) == (0.5, 10.5)
-    assert list(fig.data[0].y) == [1.2, 0.9, None]
+    assert fig.layout.xaxis.title.text == "epoch (0 = untrained)" and tuple(fig.layout.xaxis.range) == (-0.5, 10.5)
+    training = next(d for d in fig.data if d.name == "training")
+    top = fig.layout.yaxis.range[1] / 1.08  # the clipped axis: the untrained loss times CLIP_FACTOR
+    assert list(training.y) == pytest.approx([1.2, 0.9, top])  # the line rises to the top where the run blew up...
+    blown = [d for d in fig.data if d.mode == "markers+text"]
+    assert blown and list(blown[0].text) == ["NaN"] and list(blown[0].x) == [3]  # ...and a marker says how
     assert any("epoch 2" in a.text for a in fig.layout.annotations)
 
 

@@ -204,7 +204,8 @@ def test_gradient_step_trace_matches_jax_grad_and_lowers_the_users_loss():
         params = run.params._replace(user_factors=run.params.user_factors.at[user].set(vector))
         users = jnp.full(items.shape, user, jnp.int32)
         err = params.global_mean + params.user_bias[users] + params.item_bias[items] + params.item_factors[items] @ vector - trace["ratings"]
-        return jnp.mean(err**2) + l2 * (vector @ vector + params.user_bias[user] ** 2)
+        # the user's share of one epoch of per-rating SGD: a sum over their ratings, L2 once per rating
+        return jnp.sum(err**2) + l2 * len(items) * (vector @ vector + params.user_bias[user] ** 2)
 
     assert_allclose(trace["gradient"], np.asarray(jax.grad(user_loss)(run.params.user_factors[user])), rtol=1e-4, atol=1e-6)
     assert_allclose(trace["user_vector_after"], trace["user_vector_before"] - 0.05 * trace["gradient"], rtol=1e-6)
