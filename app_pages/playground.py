@@ -1,14 +1,18 @@
 """Playground: train several models on the same split and seed, compare them side by side."""
 
 import math
+from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
 from app_pages._ui.controls import L2_VALUES, LEARNING_RATES, Control, choices, row, widget
+from app_pages._ui.uncertainty import pair_picker
 from recsys_core import plots
 from recsys_core.evaluation import compare
+from recsys_core.lessons import playground as lesson
+from recsys_core.lessons.playground import BAYES_PLAYGROUND, METRICS
+from recsys_core.training import bayes
 from recsys_core.training.mf import MFConfig
 from recsys_core.training.neural import NeuralConfig
 
@@ -17,22 +21,12 @@ MIN_RATINGS, MIN_HELD_OUT = 50, 10
 # validation RMSE than lesson 1's slow 0.005 (1.049 vs 1.10 at 10,000 ratings, 0.907 at 50,000).
 MF_DEFAULTS = MFConfig(k=10, learning_rate=0.03, l2=0.1, epochs=20, lr_decay=0.9)
 NEURAL_DEFAULTS = NeuralConfig()
-METRICS = {  # chart choice -> (table column, y axis title, bar label format)
-    "RMSE": ("RMSE (stars)", "held-out RMSE (stars, lower is better)", ".3f"),
-    "MAE": ("MAE (stars)", "held-out MAE (stars, lower is better)", ".3f"),
-    "accuracy": ("Accuracy ±0.5 (%)", "held-out ratings within ±0.5 stars (%)", ".1f"),
-    "precision@5": ("Precision@5", "precision@5 (share of the 5 picks that are relevant)", ".3f"),
-    "recall@5": ("Recall@5", "recall@5 (share of relevant items found)", ".3f"),
-    "NDCG@5": ("NDCG@5", "NDCG@5 (1 = relevant items ranked first)", ".3f"),
-    "coverage": ("Coverage (%)", "catalogue coverage (% of items in some top 5)", ".1f"),
-    "seconds": ("Training (s)", "training time (seconds)", ".2f"),
-}
-
 st.title("Playground: compare models")
 st.markdown(
-    "Four models learn from **the same 80% of the ratings with the same seed** and are scored on the **same "
+    "Five models learn from **the same 80% of the ratings with the same seed** and are scored on the **same "
     "held-out 20%**: guessing the mean rating, biases only (how generous each user is, how liked each item is), "
-    "biased matrix factorization and the neural recommender. Which one wins depends on the data — try it."
+    "biased matrix factorization, the neural recommender and Bayesian MF, which averages many sampled "
+    "factorizations. Which one wins depends on the data — try it."
 )
 data_key, ratings = ui.dataset()
 st.caption(f"Data: {ratings.source} — chosen in the sidebar; bring your own file on the **Your data** page.")
@@ -61,14 +55,19 @@ values = row([
              help="mlp: a small network over both embeddings; dot: their dot product."), NEURAL_DEFAULTS.scorer),
     (Control("pg_dim", "Embedding size", "select", (8, 16, 32, 64)), NEURAL_DEFAULTS.embedding_dim),
     (Control("pg_nepochs", "Neural epochs", "slider", low=1, high=50), NEURAL_DEFAULTS.epochs),
+    (Control("pg_samples", "Bayesian MF samples", "select", choices(lesson.SAMPLE_COUNTS, BAYES_PLAYGROUND.n_samples),
+             help=f"Factorizations drawn and averaged, after {BAYES_PLAYGROUND.burn_in} burn-in sweeps."),
+     BAYES_PLAYGROUND.n_samples),
+    (Control("pg_brank", "Bayesian MF rank", "slider", low=1, high=32), BAYES_PLAYGROUND.rank),
     (Control("pg_seed", "Model seed (all models)", "number", low=0, high=9999,
-             help="Seeds every model's initial weights and batch order."), 0),
-])
+             help="Seeds every model's initial weights, batch order and samples."), 0),
+], columns=5)
 k, lr, l2, mf_epochs = values["pg_k"], values["pg_lr"], values["pg_l2"], values["pg_epochs"]
 scorer, dim, neural_epochs, seed = values["pg_scorer"], values["pg_dim"], values["pg_nepochs"], values["pg_seed"]
 mf_config = MFConfig(k=k, learning_rate=lr, l2=l2, epochs=mf_epochs, lr_decay=MF_DEFAULTS.lr_decay, seed=int(seed))
 neural_config = NeuralConfig(scorer=scorer, embedding_dim=dim, epochs=neural_epochs, seed=int(seed))
-signature = (data_key, mf_config, neural_config)
+bayes_config = replace(BAYES_PLAYGROUND, n_samples=values["pg_samples"], rank=values["pg_brank"], seed=int(seed))
+signature = (data_key, mf_config, neural_config, bayes_config)
 
 results_by_signature: dict = st.session_state.setdefault("pg_results", {})
 if st.button("Train and compare", type="primary", icon=":material/compare_arrows:", key="pg_train"):
@@ -79,7 +78,7 @@ if st.button("Train and compare", type="primary", icon=":material/compare_arrows
 
     try:
         with ui.training_slot():
-            results = compare.compare_models(train_set, val_set, mf_config, neural_config, progress=report)
+            results = compare.compare_models(train_set, val_set, mf_config, neural_config, report, bayes_config)
     except ValueError as error:
         bar.empty()
         st.error(f"The comparison could not run on this data: {error}", icon=":material/error:")
@@ -92,7 +91,7 @@ if st.button("Train and compare", type="primary", icon=":material/compare_arrows
 
 results = results_by_signature.get(signature)
 if results is None:
-    st.info("Press **Train and compare** to train all four models with these settings "
+    st.info("Press **Train and compare** to train all five models with these settings "
             "(a few seconds; the first run also compiles the models)." +
             (" Your earlier results were for other settings or data." if results_by_signature else ""),
             icon=":material/play_arrow:")
@@ -102,17 +101,7 @@ st.subheader("Results on the held-out ratings")
 for result in results:
     if result.message:
         st.error(f"**{result.model}**: {result.message}", icon=":material/warning:")
-table = pd.DataFrame([{
-    "Model": r.model,
-    "RMSE (stars)": r.rmse,
-    "MAE (stars)": r.mae,
-    "Accuracy ±0.5 (%)": 100 * r.accuracy,
-    "Precision@5": r.precision,
-    "Recall@5": r.recall,
-    "NDCG@5": r.ndcg,
-    "Coverage (%)": 100 * r.coverage,
-    "Training (s)": r.fit_seconds,
-} for r in results])
+table = lesson.results_frame(results)
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     column: st.column_config.NumberColumn(format=f"%{fmt}") for column, _, fmt in METRICS.values()})
 n_relevant = int((val_set.ratings >= threshold).sum())
@@ -136,7 +125,25 @@ with right:
     curves = {r.model: r.history for r in results if r.history and all(math.isfinite(h.val_loss) for h in r.history)}
     st.plotly_chart(plots.overlay_curves(curves, "val_loss", "validation MSE (stars²)",
                                          "Validation loss per epoch, same held-out ratings"), width="stretch")
-    st.caption("One epoch = one pass over the training ratings (for biases only: one pass of its closed-form updates). "
-               "Guessing the mean does not train: its line is flat.")
+    st.caption("One epoch = one pass over the training ratings (for biases only: one pass of its closed-form updates; "
+               f"for Bayesian MF: {bayes_config.sweeps_per_call} Gibbs sweeps, each drawing every user's and item's "
+               "factors once). Guessing the mean does not train: its line is flat.")
 
-ui.show_code(compare.compare_models, compare.bias_baseline, compare.ranking_scores)
+sampled = next((r for r in results if r.posterior is not None), None)
+if sampled is not None:
+    st.subheader("Bayesian MF: many factorizations, and how sure each prediction is")
+    st.markdown(lesson.averaging_text(sampled.sample_curve, results))
+    left, right = st.columns(2)
+    curve = sampled.sample_curve
+    mf_rmse = {r.model: r.rmse for r in results if r.model == compare.MF}
+    left.plotly_chart(plots.samples_curve(curve.sweeps, curve.mean_rmse, curve.sample_rmse, bayes_config.burn_in,
+                                          "Held-out RMSE against samples drawn", mf_rmse),
+                      width="stretch", alt=lesson.samples_alt(curve, bayes_config.burn_in))
+    support = lesson.uncertainty_by_support(sampled.posterior, train_set, val_set)
+    right.plotly_chart(plots.support_lines(support, "Uncertainty by number of training ratings"), width="stretch",
+                       alt=lesson.support_alt(support))
+    st.caption(lesson.support_summary(support))
+    user, item = pair_picker(train_set)
+    st.markdown(lesson.prediction_sentence(sampled.posterior, train_set, user, item, escape=ui.text))
+
+ui.show_code(compare.compare_models, compare.bias_baseline, compare.ranking_scores, bayes.BayesProgram, bayes.predict)

@@ -355,3 +355,45 @@ def policy_lines(
     fig.update_xaxes(title_text=x_title, **GRID)
     fig.update_yaxes(title_text=y_title, rangemode="tozero", **GRID)
     return _layout(fig, height=380, title=title)
+
+
+def samples_curve(sweeps: Sequence[int], mean_rmse: Sequence[float], sample_rmse: Sequence[float], burn_in: int,
+                  title: str, references: dict[str, float] | None = None) -> go.Figure:
+    """Held-out RMSE against samples drawn (one per Gibbs sweep): the running average of the kept samples
+    against each sample alone, the end of burn-in marked, other models' RMSEs as dashed lines."""
+    fig = go.Figure()
+    for i, (name, values) in enumerate((("average of the samples kept so far", mean_rmse),
+                                        ("that sample alone", sample_rmse))):
+        fig.add_trace(go.Scatter(x=list(sweeps), y=_finite(list(values)), mode="lines+markers" if i == 0 else "markers",
+                                 name=name, line=dict(color=PALETTE[i], width=2.5), marker=dict(size=5, symbol=MARKERS[i]),
+                                 hovertemplate=f"sample %{{x}}<br>{name}: %{{y:.4f}}<extra></extra>"))
+    for i, (name, value) in enumerate((references or {}).items()):
+        if math.isfinite(value):
+            fig.add_hline(y=value, line_dash=DASHES[(i + 1) % len(DASHES)], line_color=PALETTE[(i + 2) % len(PALETTE)],
+                          annotation_text=f"{name} {value:.3f}", annotation_position="top right")
+    if burn_in > 0:
+        fig.add_vline(x=burn_in + 0.5, line_dash="dot", line_color="#6b7280",
+                      annotation_text=" burn-in ends: averaging starts", annotation_position="top right")
+    fig.update_xaxes(title_text=f"samples drawn (one per Gibbs sweep; the first {burn_in} are burn-in, not averaged)",
+                     **GRID)
+    fig.update_yaxes(title_text="held-out RMSE (stars, lower is better)", **GRID)
+    return _layout(fig, height=380, title=title)
+
+
+def support_lines(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Mean posterior std against training ratings, one line per ``side`` (users, items), log x axis.
+
+    ``frame`` has columns side, low, high, median, pairs, std (see
+    `recsys_core.lessons.playground.uncertainty_by_support`); each point sits at its bucket's median count.
+    """
+    fig = go.Figure()
+    for i, (side, part) in enumerate(frame.groupby("side", sort=False)):
+        fig.add_trace(go.Scatter(
+            x=part["median"], y=part["std"], mode="lines+markers", name=f"by the {side[:-1]}'s training ratings",
+            line=dict(color=PALETTE[i], width=2.5, dash=DASHES[i]), marker=dict(size=7, symbol=MARKERS[i]),
+            customdata=part[["low", "high", "pairs"]].to_numpy(),
+            hovertemplate=(f"{side} with %{{customdata[0]}}–%{{customdata[1]}} training ratings<br>"
+                           "mean ± %{y:.3f} stars over %{customdata[2]} held-out pairs<extra></extra>")))
+    fig.update_xaxes(title_text="training ratings of the user / of the item (log scale)", type="log", **GRID)
+    fig.update_yaxes(title_text="mean posterior std of a prediction (stars)", rangemode="tozero", **GRID)
+    return _layout(fig, height=380, title=title)

@@ -1,9 +1,9 @@
 """Several models on the same split, scored the same way: the Playground's comparison.
 
 A comparison is only fair when every model sees the same training ratings, the same held-out
-ratings and the same seed, and is scored by the same code. This module trains the four models
-the Playground offers — guess the mean, the bias-only baseline, biased matrix factorization and
-the neural recommender — and scores each on held-out data with the metrics of `metrics.py`:
+ratings and the same seed, and is scored by the same code. This module trains the five models
+the Playground offers — guess the mean, the bias-only baseline, biased matrix factorization, the
+neural recommender and Bayesian MF (Gibbs sampling, through the same training loop) — and scores each on held-out data with the metrics of `metrics.py`:
 rating error (RMSE, MAE, accuracy within ±0.5 stars) and top-k quality (precision, recall and
 NDCG at k, with a held-out rating at or above a threshold counting as relevant; catalogue
 coverage). Every model is reduced to two functions — predict given (user, item) pairs, and
@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,6 +27,14 @@ from recsys_core.evaluation.ranking import top_k_batch
 from recsys_core.models import neural
 from recsys_core.models.baselines import bias_iterations
 from recsys_core.models.mf import MFParams, predict_mf_numpy, score_matrix
+from recsys_core.training.bayes import (
+    BayesConfig,
+    BayesResult,
+    SampleCurve,
+    bayes_trainer,
+    posterior_scorer,
+    predict,
+)
 from recsys_core.training.loop import EpochRecord, TrainingRun
 from recsys_core.training.mf import MFConfig, fit_mf, predict_ratings
 from recsys_core.training.neural import NeuralConfig, fit_neural
@@ -36,7 +44,8 @@ MAX_RANKED_USERS = 2_000  # ranking metrics use at most this many users (a seede
 _USER_BLOCK = neural.SCORE_BLOCK  # users scored per block; the neural scorer is compiled for this size
 
 # Models in the order the table lists them.
-MEAN, BIAS, MF, NEURAL = "guess the mean", "biases only", "biased MF", "neural"
+MEAN, BIAS, MF, NEURAL, BAYES = "guess the mean", "biases only", "biased MF", "neural", "Bayesian MF"
+BASELINES = (MEAN, BIAS)  # the simplest models: a trained model should rank at least as well
 
 @dataclass(frozen=True)
 class ModelResult:
@@ -53,6 +62,9 @@ class ModelResult:
     fit_seconds: float
     history: tuple[EpochRecord, ...]
     message: str = ""  # why the row is empty (a diverged run), else ""
+    ranked_users: int = 0  # users with a relevant held-out item: precision and NDCG average over them
+    posterior: BayesResult | None = None  # Bayesian MF: its kept samples, for predictions with a spread
+    sample_curve: SampleCurve | None = None  # Bayesian MF: held-out RMSE against samples drawn
 
 
 def relevance_threshold(rating_scale: tuple[float, float]) -> float:
@@ -106,8 +118,8 @@ def ranking_scores(block_scores: Callable[[np.ndarray], np.ndarray], train: Rati
 
     Each user's list is their ``k`` best-scored items not rated in ``train``; an item is relevant
     when the user rated it at least ``threshold`` in ``test``. Precision/recall/NDCG average over
-    users with something relevant; coverage is the share of the catalogue appearing in any list.
-    Above ``max_users`` users a seeded sample is ranked, so a big uploaded file stays quick.
+    users with something relevant (``ranked_users`` of them); coverage is the share of the
+    catalogue appearing in any list. Above ``max_users`` users a seeded sample is ranked, so a big uploaded file stays quick.
     """
     users = np.arange(train.n_users)
     if users.size > max_users:
@@ -130,6 +142,7 @@ def ranking_scores(block_scores: Callable[[np.ndarray], np.ndarray], train: Rati
         "recall": metrics.recall_at_k(recommended, relevant, k),
         "ndcg": metrics.ndcg_at_k(recommended, relevant, k),
         "coverage": metrics.catalogue_coverage(recommended, train.n_items),
+        "ranked_users": sum(1 for r in relevant if r),
     }
 
 
@@ -167,43 +180,102 @@ def _trained(model: str, fit: Callable[[], TrainingRun], train: Ratings, test: R
     return score_model(model, predictor(run.params), block_scorer(run.params), train, test, seconds, run.history)
 
 
-def compare_models(train: Ratings, test: Ratings, mf_config: MFConfig, neural_config: NeuralConfig,
-                   progress: Callable[[str, int, int], None] | None = None) -> list[ModelResult]:
-    """Train the four models on ``train`` with the same seed and score each on ``test``.
+def bayes_row(train: Ratings, test: Ratings, config: BayesConfig) -> ModelResult:
+    """Bayesian MF drawn through the training loop (one epoch = one chunk of Gibbs sweeps), scored by its
+    posterior mean; the row keeps the samples (for predictions with a spread) and the RMSE-by-samples curve."""
+    started = time.perf_counter()
+    program, trainer = bayes_trainer(train, test, config)
+    run = trainer.fit()
+    seconds = time.perf_counter() - started
+    if run.diverged:  # the loop's advice is about learning rates, which a sampler does not have
+        return _failed(BAYES, seconds, run.history, f"Sampling broke down at epoch {run.history[-1].epoch}: the posterior "
+                       "mean's numbers became NaN or infinite, so no sample is used. A lower rank usually avoids this.")
+    posterior = program.result(run)
+    row = score_model(BAYES, lambda u, i: predict(posterior, u, i)[0], posterior_scorer(posterior), train, test, seconds,
+                      run.history)
+    return replace(row, posterior=posterior, sample_curve=program.curve(run))
 
-    ``progress(model, done, total)`` is called before each model trains. A run that diverges
-    gets an empty row carrying its explanation instead of numbers from blown-up weights.
+
+def compare_models(train: Ratings, test: Ratings, mf_config: MFConfig, neural_config: NeuralConfig,
+                   progress: Callable[[str, int, int], None] | None = None,
+                   bayes_config: BayesConfig | None = None) -> list[ModelResult]:
+    """Train the models on ``train`` with the same seed and score each on ``test``.
+
+    Four models, and Bayesian MF fifth when ``bayes_config`` is given. ``progress(model, done,
+    total)`` is called before each model trains. A run that diverges gets an empty row carrying
+    its explanation instead of numbers from blown-up weights.
     """
     if len(train) == 0 or len(test) == 0:
         raise ValueError("the comparison needs both training and held-out ratings")
     say = progress or (lambda *_: None)
+    total = 4 if bayes_config is None else 5
     results = []
 
-    say(MEAN, 0, 4)
+    say(MEAN, 0, total)
     started = time.perf_counter()
     mu = train.global_mean
     val_mse = float(np.mean((test.ratings - mu) ** 2))
     train_mse = float(np.mean((train.ratings - mu) ** 2))
-    flat = tuple(EpochRecord(e, train_mse, val_mse, math.sqrt(train_mse), math.sqrt(val_mse))
-                 for e in range(0, max(mf_config.epochs, neural_config.epochs) + 1))
+    longest = max(mf_config.epochs, neural_config.epochs,
+                  0 if bayes_config is None else -(-bayes_config.total_sweeps // bayes_config.sweeps_per_call))
+    flat = tuple(EpochRecord(e, train_mse, val_mse, math.sqrt(train_mse), math.sqrt(val_mse)) for e in range(longest + 1))
     seconds = time.perf_counter() - started
     results.append(score_model(MEAN, lambda u, i: np.full(len(u), mu), lambda b: np.full((len(b), train.n_items), mu),
                                train, test, seconds, flat))
 
-    say(BIAS, 1, 4)
+    say(BIAS, 1, total)
     started = time.perf_counter()
     bias_params, bias_history = bias_baseline(train, test)
     seconds = time.perf_counter() - started
     results.append(score_model(BIAS, lambda u, i: predict_mf_numpy(bias_params, u, i), mf_block_scores(bias_params),
                                train, test, seconds, bias_history))
 
-    say(MF, 2, 4)
+    say(MF, 2, total)
     results.append(_trained(MF, lambda: fit_mf(train, test, mf_config), train, test,
                             lambda p: (lambda u, i: predict_ratings(p, u, i, train.rating_scale)), mf_block_scores))
-    say(NEURAL, 3, 4)
+    say(NEURAL, 3, total)
     results.append(_trained(NEURAL, lambda: fit_neural(train, test, neural_config), train, test,
                             lambda p: (lambda u, i: neural.predict_neural(p, u, i)), neural_block_scores))
+    if bayes_config is not None:
+        say(BAYES, 4, total)
+        results.append(bayes_row(train, test, bayes_config))
     return results
+
+
+def _noise(a: float, b: float, n_users: int) -> float:
+    """Twice the largest standard error the difference of two means of per-user scores in [0, 1] can have.
+
+    A score in [0, 1] with mean m has variance at most m (1 - m) (the Bhatia-Davis inequality), so
+    the bound needs no per-user numbers; a gap beyond it is no accident of which users were held out.
+    """
+    return 2.0 * math.sqrt((a * (1 - a) + b * (1 - b)) / max(n_users, 1))
+
+
+def ranks_below_baseline(result: ModelResult, results: list[ModelResult]) -> str | None:
+    """A sentence when a trained model's top-k lists are worse than a baseline's beyond noise, else None.
+
+    Compared by NDCG and precision at k against guess-the-mean and biases-only; the baseline it
+    trails most by NDCG is named.
+    """
+    if result.model in BASELINES or not math.isfinite(result.ndcg):
+        return None
+    behind = [(b, b.ndcg - result.ndcg) for b in results if b.model in BASELINES and math.isfinite(b.ndcg)
+              and (b.ndcg - result.ndcg > _noise(b.ndcg, result.ndcg, result.ranked_users)
+                   or b.precision - result.precision > _noise(b.precision, result.precision, result.ranked_users))]
+    if not behind:
+        return None
+    base = max(behind, key=lambda pair: pair[1])[0]
+    line = (f"**{result.model}** ranks worse than **{base.model}**, the simplest baseline: NDCG@{TOP_K} "
+            f"{result.ndcg:.3f} vs {base.ndcg:.3f}, precision@{TOP_K} {result.precision:.3f} vs {base.precision:.3f} "
+            f"(over {result.ranked_users:,} users' lists: more than sampling noise).")
+    if math.isfinite(base.rmse) and result.rmse < base.rmse:
+        line += f" It predicts ratings better (RMSE {result.rmse:.3f} vs {base.rmse:.3f}), yet orders them worse."
+    if base.model == BIAS:
+        line += (" Ranking by the item bias recommends what nearly everyone rates highly: a strong top-k baseline "
+                 "when each user has few ratings.")
+    else:
+        line += " Guessing the mean ranks items in catalogue order: this model's lists are worse than arbitrary."
+    return line
 
 
 def findings(results: list[ModelResult], n_ratings: int, n_users: int) -> list[str]:
@@ -231,6 +303,7 @@ def findings(results: list[ModelResult], n_ratings: int, n_users: int) -> list[s
                          f"(about {per_user:.0f} ratings per user).")
         else:
             lines.append("Biased MF and biases alone are level: the taste features add almost nothing here.")
+    lines += [line for line in (ranks_below_baseline(r, results) for r in scored) if line]
     widest = max(scored, key=lambda r: r.coverage if math.isfinite(r.coverage) else -1.0)
     if math.isfinite(widest.coverage):
         lines.append(f"Widest catalogue coverage: **{widest.model}** ({widest.coverage:.0%} of items appear in someone's "

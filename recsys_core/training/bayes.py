@@ -8,14 +8,17 @@ as sampling goes on, and the spread of the samples' predictions says how sure ea
 
 This module is the part the app and the CLI use: `BayesConfig`, a sampler shaped like the
 app's training loop (`BayesSampler`: init, run a chunk of sweeps as one jitted call,
-evaluate), `fit_bayes` / `predict` (mean and std per prediction), k-fold scores with all
-folds in one program (`fit_bayes_folds`) and RMSE against samples drawn (`rmse_by_samples`).
+evaluate), its adapter to that loop (`BayesProgram`, so the app trains it through `Trainer`
+like every other model), `fit_bayes` / `predict` (mean and std per prediction), k-fold
+scores with all folds in one program (`fit_bayes_folds`) and RMSE against samples drawn
+(`rmse_by_samples`).
 The model and how a sweep is computed are described in `recsys_core.training.gibbs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,10 +35,12 @@ from recsys_core.training.gibbs import (
     gibbs_sweeps,
     init_chain,
 )
+from recsys_core.training.loop import Evaluation, Trainer, TrainingRun
 
 __all__ = [
-    "BayesConfig", "BayesFoldScores", "BayesResult", "BayesSampler", "BayesScores", "BayesState", "SampleCurve",
-    "compile_count", "fit_bayes", "fit_bayes_folds", "predict", "rmse_by_samples",
+    "BayesConfig", "BayesFoldScores", "BayesProgram", "BayesResult", "BayesSampler", "BayesScores", "BayesState",
+    "SampleCurve", "bayes_trainer", "compile_count", "fit_bayes", "fit_bayes_folds", "posterior_scorer", "predict",
+    "rmse_by_samples",
 ]
 
 
@@ -191,14 +196,16 @@ class BayesSampler:
         return BayesState(chain=chain, trace=np.concatenate([state.trace, trace]))
 
     def evaluate(self, state: BayesState) -> BayesScores:
-        if state.sweeps_done == 0:
-            mean = np.zeros(len(self.layout.eval_users), np.float32)
-        elif state.samples_kept:
-            mean = np.asarray(state.chain.pred_sum) / state.samples_kept
-        else:
-            mean = np.asarray(state.chain.pred_last)
-        rmse, _ = _group_scores(self.layout, mean, self.train.rating_scale)
+        rmse, _ = _group_scores(self.layout, self.centred_mean(state.chain), self.train.rating_scale)
         return BayesScores(state.sweeps_done, state.samples_kept, rmse[0], rmse[1])
+
+    def centred_mean(self, chain: ChainState) -> np.ndarray:
+        """The posterior mean so far on the eval pairs, less mu (the current sample in burn-in)."""
+        if int(chain.sweep) == 0:
+            return np.zeros(len(self.layout.eval_users), np.float32)
+        if float(chain.kept):
+            return np.asarray(chain.pred_sum) / float(chain.kept)
+        return np.asarray(chain.pred_last)
 
     def result(self, state: BayesState) -> BayesResult:
         kept = state.samples_kept
@@ -268,6 +275,98 @@ def predict(result: BayesResult, users: np.ndarray, items: np.ndarray) -> tuple[
         mean[start:start + len(draws[0])] = draws.mean(axis=0)
         std[start:start + len(draws[0])] = draws.std(axis=0)
     return np.clip(result.global_mean + mean, *result.rating_scale), std
+
+
+def posterior_scorer(result: BayesResult) -> Callable[[np.ndarray], np.ndarray]:
+    """A function from users to their posterior mean (unclipped) rating of every item, (len(users), n_items).
+
+    The average over samples of p_u . q_i is one matrix product: the samples laid side by side
+    make a user's row (S * k numbers) and an item's row, whose dot product sums over samples.
+    The items' side is laid out once, here, for every block of users scored later.
+    """
+    k, n_samples = result.config.rank, len(result.user_samples)
+    items = result.item_samples.astype(np.float64)
+    item_taste = np.transpose(items[..., :k], (1, 0, 2)).reshape(items.shape[1], -1).T
+    item_bias = items[..., k].mean(axis=0)
+
+    def scores(users: np.ndarray) -> np.ndarray:
+        rows = result.user_samples[:, np.asarray(users, np.int64)].astype(np.float64)
+        taste = np.transpose(rows[..., :k], (1, 0, 2)).reshape(rows.shape[1], -1) @ item_taste / n_samples
+        return result.global_mean + rows[..., k].mean(axis=0)[:, None] + item_bias[None, :] + taste
+
+    return scores
+
+
+class BayesProgram:
+    """Bayesian MF for the one training loop (`EpochProgram`): an epoch is one chunk of sweeps.
+
+    The loop's parameters are the chain (`ChainState`, a pytree the loop can check for NaN) and
+    its "optimiser state" is the per-sweep score trace; one epoch draws
+    ``config.sweeps_per_call`` Gibbs sweeps in one jitted call, so the app gets epoch 0, timing,
+    live chunks and Stop as for every other model. ``evaluate`` scores the posterior mean so far
+    (the current sample during burn-in) as `MFProgram` scores MF: ``train_loss``/``val_loss`` =
+    MSE, the metric = RMSE of the predictions clipped to the rating scale. Without validation
+    data the validation numbers are the training numbers.
+
+    A sampler takes no gradient steps: there is no learning rate (NaN), ``with_learning_rate``
+    returns the program itself, and since every draw comes from a proper conditional the loss
+    cannot run away; the loop's divergence check stays on as a guard (a NaN from a failed
+    Cholesky). Early stopping makes no sense either: later samples only add to the average.
+    """
+
+    loss_name = "MSE (stars²)"
+    metric_name = "RMSE (stars)"
+    metric_higher_is_better = False
+    metric_as_percent = False
+    learning_rate = math.nan
+
+    def __init__(self, train: Ratings, val: Ratings | None, config: BayesConfig) -> None:
+        self.sampler = BayesSampler(train, val if val is not None and len(val) else None, config)
+        self.config = config
+
+    @property
+    def epochs(self) -> int:
+        """Chunks of sweeps that draw the whole chain (burn-in and kept samples)."""
+        return -(-self.config.total_sweeps // self.config.sweeps_per_call)
+
+    def init(self) -> tuple[ChainState, np.ndarray]:
+        state = self.sampler.init()
+        return state.chain, state.trace
+
+    def epoch(self, params: ChainState, opt_state: np.ndarray, epoch: int) -> tuple[ChainState, np.ndarray]:
+        # The chain's own sweep count picks the random numbers, so ``epoch`` is not needed.
+        state = self.sampler.run(BayesState(params, opt_state))
+        return state.chain, state.trace
+
+    def evaluate(self, params: ChainState) -> Evaluation:
+        layout, scale = self.sampler.layout, self.sampler.train.rating_scale
+        mean = self.sampler.centred_mean(params)
+        rmse, _ = _group_scores(layout, mean, scale)
+        raw, _ = _group_scores(layout, mean, (-math.inf, math.inf))
+        if self.sampler.val is None:
+            return Evaluation(raw[0] ** 2, raw[0] ** 2, rmse[0], rmse[0])
+        return Evaluation(raw[0] ** 2, raw[1] ** 2, rmse[0], rmse[1])
+
+    def with_learning_rate(self, learning_rate: float) -> BayesProgram:
+        return self
+
+    def state(self, run: TrainingRun) -> BayesState:
+        """The sampler's view of a run: its chain and score trace."""
+        return BayesState(run.params, run.opt_state)
+
+    def result(self, run: TrainingRun) -> BayesResult:
+        """The run's kept samples, for `predict` (raises during burn-in: nothing kept yet)."""
+        return self.sampler.result(self.state(run))
+
+    def curve(self, run: TrainingRun) -> SampleCurve:
+        """RMSE against sweeps drawn on the validation data (training data without it)."""
+        return self.sampler.curve(self.state(run), group=1 if self.sampler.val is not None else 0)
+
+
+def bayes_trainer(train: Ratings, val: Ratings | None, config: BayesConfig) -> tuple[BayesProgram, Trainer]:
+    """The one training loop drawing the whole chain of ``config`` (no early stopping)."""
+    program = BayesProgram(train, val, config)
+    return program, Trainer(program, program.epochs)
 
 
 _MAX_SWEEPS_PER_FOLDS_CALL = 20

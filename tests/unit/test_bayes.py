@@ -225,3 +225,73 @@ def test_running_a_finished_chain_returns_it_unchanged():
     while not sampler.finished(state):
         state = sampler.run(state)
     assert sampler.run(state) is state and state.sweeps_done == CONFIG.n_samples
+
+
+# --- the sampler in the one training loop ---------------------------------------------------------
+
+LOOP_CONFIG = replace(CONFIG, burn_in=10, n_samples=30, sweeps_per_call=5)
+
+
+def test_through_the_loop_epoch_0_is_the_untrained_guess_of_the_training_mean():
+    _, trainer = bayes.bayes_trainer(TRAIN, VAL, LOOP_CONFIG)
+    run = trainer.start()
+    first = run.history[0]
+    expected = float(np.mean((VAL.ratings - TRAIN.global_mean) ** 2))
+    assert first.epoch == 0
+    assert first.val_loss == pytest.approx(expected, rel=1e-5)
+    assert first.val_metric == pytest.approx(np.sqrt(expected), rel=1e-5)
+
+
+def test_through_the_loop_the_posterior_mean_s_rmse_falls_and_one_epoch_is_one_chunk():
+    program, trainer = bayes.bayes_trainer(TRAIN, VAL, LOOP_CONFIG)
+    run = trainer.fit()
+    val_rmse = [r.val_metric for r in run.history]
+    assert [r.epoch for r in run.history] == list(range(LOOP_CONFIG.total_sweeps // 5 + 1))
+    assert run.stop_reason == "completed" and not run.diverged
+    assert val_rmse[-1] < 0.5 * val_rmse[0]  # planted data: from about 1.2 (the mean) to near the noise floor
+    assert val_rmse[-1] < val_rmse[LOOP_CONFIG.burn_in // 5]  # averaging the kept samples improves on the last burn-in one
+    assert run.history[-1].train_metric < run.history[0].train_metric
+    assert program.curve(run).mean_rmse[-1] == pytest.approx(val_rmse[-1], rel=1e-5)
+
+
+def test_the_loop_s_chain_is_the_one_fit_bayes_draws():
+    program, trainer = bayes.bayes_trainer(TRAIN, VAL, LOOP_CONFIG)
+    through_loop = predict(program.result(trainer.fit()), VAL.users, VAL.items)
+    direct = predict(fit_bayes(TRAIN, LOOP_CONFIG, val=VAL), VAL.users, VAL.items)
+    np.testing.assert_array_equal(through_loop[0], direct[0])
+    np.testing.assert_array_equal(through_loop[1], direct[1])
+
+
+def test_the_loop_gives_the_same_history_for_the_same_seed_and_another_for_another():
+    def history(seed):
+        return [(r.train_loss, r.val_loss) for r in bayes.bayes_trainer(TRAIN, VAL, replace(LOOP_CONFIG, seed=seed))[1].fit().history]
+
+    assert history(0) == history(0)
+    assert history(0)[1:] != history(1)[1:]
+
+
+def test_a_run_through_the_loop_compiles_the_sweep_once_for_all_its_chunks():
+    train, val = planted(n_users=37, n_items=23, seed=4)  # shapes no other test uses
+    before = bayes.compile_count()
+    _, trainer = bayes.bayes_trainer(train, val, LOOP_CONFIG)
+    assert len(trainer.fit().history) == 9  # epoch 0 and 8 chunks
+    assert bayes.compile_count() == before + 1
+    bayes.bayes_trainer(train, val, replace(LOOP_CONFIG, seed=3, burn_in=5))[1].fit()
+    assert bayes.compile_count() == before + 1
+
+
+def test_without_validation_data_the_loop_reports_the_training_numbers_twice():
+    program, trainer = bayes.bayes_trainer(TRAIN, None, LOOP_CONFIG)
+    run = trainer.fit()
+    assert all(r.val_loss == r.train_loss and r.val_metric == r.train_metric for r in run.history)
+    assert program.curve(run).mean_rmse[-1] == pytest.approx(run.history[-1].train_metric, rel=1e-5)
+
+
+def test_the_posterior_scorer_ranks_by_the_same_means_predict_gives():
+    result = fit_bayes(TRAIN, LOOP_CONFIG)
+    users = np.array([0, 5, 17])
+    scores = bayes.posterior_scorer(result)(users)
+    assert scores.shape == (3, TRAIN.n_items)
+    grid_users, grid_items = np.repeat(users, TRAIN.n_items), np.tile(np.arange(TRAIN.n_items), 3)
+    mean, _ = predict(result, grid_users, grid_items)  # WIDE scale: no clipping
+    assert_allclose(scores.ravel(), mean, rtol=1e-5, atol=1e-5)
