@@ -9,22 +9,22 @@ from app_pages import _ui as ui
 from app_pages._ui.controls import L2_VALUES, LEARNING_RATES, Control, choices, row, widget
 from app_pages._ui.uncertainty import pair_picker
 from recsys_core import plots
+from recsys_core.data import TEST_FRACTION
 from recsys_core.evaluation import compare
 from recsys_core.lessons import playground as lesson
+from recsys_core.lessons.defaults import PLAYGROUND_MF
 from recsys_core.lessons.playground import BAYES_PLAYGROUND, METRICS
 from recsys_core.training import bayes
 from recsys_core.training.mf import MFConfig
 from recsys_core.training.neural import NeuralConfig
 
 MIN_RATINGS, MIN_HELD_OUT = 50, 10
-# Per-rating SGD at 0.03 decaying by 0.9 per epoch: on the synthetic catalogue it reached a lower
-# validation RMSE than lesson 1's slow 0.005 (1.049 vs 1.10 at 10,000 ratings, 0.907 at 50,000).
-MF_DEFAULTS = MFConfig(k=10, learning_rate=0.03, l2=0.1, epochs=20, lr_decay=0.9)
+MF_DEFAULTS, HELD_OUT = PLAYGROUND_MF, TEST_FRACTION  # HELD_OUT: the share every model is scored on
 NEURAL_DEFAULTS = NeuralConfig()
 st.title("Playground: compare models")
 st.markdown(
-    "Five models learn from **the same 80% of the ratings with the same seed** and are scored on the **same "
-    "held-out 20%**: guessing the mean rating, biases only (how generous each user is, how liked each item is), "
+    f"Five models learn from **the same {1 - HELD_OUT:.0%} of the ratings with the same seed** and are scored on the "
+    f"**same held-out {HELD_OUT:.0%}**: guessing the mean rating, biases only (how generous each user is, how liked each item is), "
     "biased matrix factorization, the neural recommender and Bayesian MF, which averages many sampled "
     "factorizations. Which one wins depends on the data — try it."
 )
@@ -32,7 +32,7 @@ data_key, ratings = ui.dataset()
 st.caption(f"Data: {ratings.source} — chosen in the sidebar; bring your own file on the **Your data** page.")
 if ratings.n_ratings < MIN_RATINGS or ratings.n_users < 2 or ratings.n_items < 2:
     st.warning(f"This data has {ratings.n_ratings:,} ratings from {ratings.n_users:,} users on {ratings.n_items:,} "
-               f"items: a fair comparison needs at least {MIN_RATINGS} ratings, 2 users and 2 items. Choose other "
+               f"items: a fair comparison needs at least {MIN_RATINGS} ratings, two users and two items. Choose other "
                "data in the sidebar.", icon=":material/warning:")
     st.stop()
 train_set, val_set = ui.holdout(data_key, ratings)
@@ -105,9 +105,9 @@ table = lesson.results_frame(results)
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     column: st.column_config.NumberColumn(format=f"%{fmt}") for column, _, fmt in METRICS.values()})
 n_relevant = int((val_set.ratings >= threshold).sum())
-st.caption(f"{len(val_set):,} held-out ratings. Top-5 lists skip items the user rated in training; a held-out rating "
-           f"of at least {threshold:g} counts as relevant ({n_relevant:,} such ratings). Guessing the mean gives every "
-           "item the same score, so its top 5 is arbitrary — the floor. Training times include compiling a model "
+st.caption(f"{len(val_set):,} held-out ratings. Top-{compare.TOP_K} lists skip items the user rated in training; a "
+           f"held-out rating of at least {threshold:g} counts as relevant ({n_relevant:,} such ratings). Guessing the mean "
+           f"gives every item the same score, so its top {compare.TOP_K} is arbitrary — the floor. Training times include compiling a model "
            "the first time its shapes are seen in this server.")
 if n_relevant == 0:
     st.warning(f"No held-out rating reaches {threshold:g}, so precision, recall and NDCG cannot be measured here.")

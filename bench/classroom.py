@@ -66,6 +66,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -262,8 +263,13 @@ def _stats(values: Sequence[float]) -> dict[str, float]:
     return {"n": len(ordered), "median": statistics.median(ordered), "p95": p95, "max": ordered[-1]}
 
 
-def _query(seed: int, pace: str) -> str:
-    return f"seed={seed}" + (f"&pace={pace}" if pace != "none" else "")
+TRAINING_TAB = "2 · Training trace"  # lessons open on their pipeline tab; a learner who trains opens this one
+
+
+def _query(seed: int, pace: str, tab: str = TRAINING_TAB) -> str:
+    """The learner's URL query: own data seed, the pace when given, the tab (URL-encoded)."""
+    return (f"seed={seed}" + (f"&pace={pace}" if pace != "none" else "")
+            + (f"&tab={urllib.parse.quote(tab)}" if tab else ""))
 
 
 def _load_record(load: PageLoad, seed: int) -> dict[str, Any]:
@@ -302,7 +308,7 @@ async def run_websocket_scenario(server: Server, scenario: Scenario, args: argpa
     async def learner(index: int, seed: int) -> PageLoad:
         if args.ramp:
             await asyncio.sleep(args.ramp * index / scenario.learners)
-        return await load_page(server.url, scenario.lesson, _query(seed, scenario.pace), quiet=args.quiet,
+        return await load_page(server.url, scenario.lesson, _query(seed, scenario.pace, args.tab), quiet=args.quiet,
                                timeout=args.timeout, chart_mark=args.chart_match)
 
     stop = asyncio.Event()
@@ -413,7 +419,7 @@ async def run_chromium_scenario(server: Server, scenario: Scenario, args: argpar
         loop.call_soon_threadsafe(go.set)
 
     barrier = threading.Barrier(scenario.learners, action=all_browsers_up)
-    urls = [f"{server.url}/{scenario.lesson}?{_query(seed, scenario.pace)}" for seed in scenario.seeds]
+    urls = [f"{server.url}/{scenario.lesson}?{_query(seed, scenario.pace, args.tab)}" for seed in scenario.seeds]
     sessions = asyncio.ensure_future(asyncio.gather(
         *(asyncio.to_thread(_browser_session, url, barrier, args.timeout, args.settle) for url in urls)))
     # Either every browser came up (the barrier's action set `go`) or one failed and all returned.
@@ -458,7 +464,7 @@ class _Seeds:
 async def warm_up(server: Server, lessons: Sequence[str], args: argparse.Namespace) -> None:
     """Visit each lesson once, so the measured learners meet compiled programs (the warm case)."""
     for index, lesson in enumerate(lessons):
-        load = await load_page(server.url, lesson, _query(WARMUP_SEED + index, args.pace), quiet=args.quiet,
+        load = await load_page(server.url, lesson, _query(WARMUP_SEED + index, args.pace, args.tab), quiet=args.quiet,
                                timeout=args.timeout, chart_mark=args.chart_match)
         state = "ok" if load.ok else "; ".join(load.problems)
         print(f"warm-up {lesson}: {load.finished_s:.2f} s ({state})", flush=True)
@@ -544,6 +550,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="run each scenario K times in a row (new seeds each time): the spread is the noise")
     parser.add_argument("--same-seed", type=int, metavar="SEED",
                         help="every learner opens ?seed=SEED (a teacher's shared link) instead of its own seed")
+    parser.add_argument("--tab", default=TRAINING_TAB,
+                        help="the tab every learner opens (?tab=); empty for the lesson's first tab")
     parser.add_argument("--ramp", type=float, default=0.0, help="spread the learners' arrivals over this many seconds")
     parser.add_argument("--idle-interval", type=float, default=0.5, help="pause between two idle-page loads")
     parser.add_argument("--chart-match", default=TRAINING_CHART_MARK,

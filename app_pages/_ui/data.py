@@ -49,6 +49,7 @@ def dataset() -> tuple[str, Ratings]:
 
 
 @st.cache_data(max_entries=12)
-def holdout(key: str, _ratings: Ratings, test_fraction: float = 0.2, seed: int = 0) -> tuple[Ratings, Ratings]:
-    """The lessons' 80/20 split, cached per dataset key (the Ratings itself is not hashed)."""
+def holdout(key: str, _ratings: Ratings, test_fraction: float = rdata.TEST_FRACTION,
+            seed: int = 0) -> tuple[Ratings, Ratings]:
+    """The lessons' train/held-out split, cached per dataset key (the Ratings itself is not hashed)."""
     return rdata.holdout_split(_ratings, test_fraction=test_fraction, seed=seed)

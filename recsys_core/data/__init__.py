@@ -21,12 +21,19 @@ from recsys_core.data.matrix import (
 )
 from recsys_core.data.movielens import ML_1M, ML_100K, MovieLensShape, movielens_like
 from recsys_core.data.ratings import GENRES, PlantedTruth, Ratings
-from recsys_core.data.splits import held_out_share, holdout_split, kfold, kfold_indices, leave_last_out
+from recsys_core.data.splits import (
+    TEST_FRACTION,
+    held_out_share,
+    holdout_split,
+    kfold,
+    kfold_indices,
+    leave_last_out,
+)
 from recsys_core.data.synthetic import N_ITEMS, N_USERS, synthetic
 
 __all__ = [
     "FILL_CHOICES", "GENRES", "MAX_DENSE_CELLS", "MAX_FILE_BYTES", "MAX_RATINGS", "ML_1M", "ML_100K", "ClickData",
-    "N_ITEMS", "N_USERS", "MovieLensShape", "PlantedTruth", "Ratings", "RatingsFormatError", "click_dataset", "describe", "fill_missing",
+    "N_ITEMS", "N_USERS", "TEST_FRACTION", "MovieLensShape", "PlantedTruth", "Ratings", "RatingsFormatError", "click_dataset", "describe", "fill_missing",
     "held_out_share", "holdout_split", "kfold", "kfold_indices", "leave_last_out", "load_ratings", "load_upload", "matrix_window",
     "movielens_like", "rating_matrix", "synthetic",
 ]

@@ -10,8 +10,10 @@ import numpy as np
 
 from recsys_core.data.ratings import Ratings
 
+TEST_FRACTION = 0.2  # the lessons' and the Playground's held-out share
 
-def holdout_split(ratings: Ratings, test_fraction: float = 0.2, seed: int = 0) -> tuple[Ratings, Ratings]:
+
+def holdout_split(ratings: Ratings, test_fraction: float = TEST_FRACTION, seed: int = 0) -> tuple[Ratings, Ratings]:
     """A random ``test_fraction`` of the ratings for testing, the rest for training.
 
     Ratings are drawn one by one (not users), so a test user usually has train ratings too.

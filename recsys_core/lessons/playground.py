@@ -18,7 +18,8 @@ import pandas as pd
 
 from recsys_core.data import Ratings
 from recsys_core.evaluate import BAYES_DEFAULTS
-from recsys_core.evaluation.compare import MF, ModelResult
+from recsys_core.evaluation.compare import MF, TOP_K, ModelResult
+from recsys_core.models.neural import ACCURACY_TOLERANCE
 from recsys_core.training.bayes import BayesResult, SampleCurve, predict
 
 # The library's defaults (tuned on movielens-like) in chunks of 5 sweeps: 12 epochs on the chart.
@@ -29,25 +30,25 @@ SAMPLE_COUNTS = (5, 10, 20, 30, 55, 100, 200)  # kept samples offered; each coun
 SUPPORT_BUCKETS = 6  # held-out pairs split into this many near-equal groups by training ratings
 MAX_SUPPORT_PAIRS = 20_000  # pairs whose spread is averaged per run (55 samples each: milliseconds)
 
+_K, _TOL = TOP_K, ACCURACY_TOLERANCE
 METRICS = {  # chart choice -> (table column, y axis title, bar label format)
     "RMSE": ("RMSE (stars)", "held-out RMSE (stars, lower is better)", ".3f"),
     "MAE": ("MAE (stars)", "held-out MAE (stars, lower is better)", ".3f"),
-    "accuracy": ("Accuracy ±0.5 (%)", "held-out ratings within ±0.5 stars (%)", ".1f"),
-    "precision@5": ("Precision@5", "precision@5 (share of the 5 picks that are relevant)", ".3f"),
-    "recall@5": ("Recall@5", "recall@5 (share of relevant items found)", ".3f"),
-    "NDCG@5": ("NDCG@5", "NDCG@5 (1 = relevant items ranked first)", ".3f"),
-    "coverage": ("Coverage (%)", "catalogue coverage (% of items in some top 5)", ".1f"),
+    "accuracy": (f"Accuracy ±{_TOL:g} (%)", f"held-out ratings within ±{_TOL:g} stars (%)", ".1f"),
+    f"precision@{_K}": (f"Precision@{_K}", f"precision@{_K} (share of the {_K} picks that are relevant)", ".3f"),
+    f"recall@{_K}": (f"Recall@{_K}", f"recall@{_K} (share of relevant items found)", ".3f"),
+    f"NDCG@{_K}": (f"NDCG@{_K}", f"NDCG@{_K} (1 = relevant items ranked first)", ".3f"),
+    "coverage": ("Coverage (%)", f"catalogue coverage (% of items in some top {_K})", ".1f"),
     "seconds": ("Training (s)", "training time (seconds)", ".2f"),
 }
 
 
 def results_frame(results: list[ModelResult]) -> pd.DataFrame:
     """The comparison table: one row per model, the columns `METRICS` names (percentages in %)."""
-    return pd.DataFrame([{
-        "Model": r.model, "RMSE (stars)": r.rmse, "MAE (stars)": r.mae, "Accuracy ±0.5 (%)": 100 * r.accuracy,
-        "Precision@5": r.precision, "Recall@5": r.recall, "NDCG@5": r.ndcg, "Coverage (%)": 100 * r.coverage,
-        "Training (s)": r.fit_seconds,
-    } for r in results])
+    columns = [column for column, _, _ in METRICS.values()]
+    return pd.DataFrame([dict(zip(["Model", *columns], (
+        r.model, r.rmse, r.mae, 100 * r.accuracy, r.precision, r.recall, r.ndcg, 100 * r.coverage, r.fit_seconds),
+        strict=True)) for r in results])
 
 
 def prediction_sentence(posterior: BayesResult, train: Ratings, user: int, item: int,

@@ -1,10 +1,11 @@
 """Every number a lesson writes in prose comes from the data and run, or is a marked quotation of the seed.
 
 The scan covers the prose in `assets/` (lesson texts, quiz banks) and the string literals of the lesson
-modules (`recsys_core/lessons/`). A numeral there must be one of:
+modules (`recsys_core/lessons/`) and of the pages (`app.py`, `app_pages/`). A numeral there must be one of:
 - inside a template field (``{n_ratings:,}`` in a text, an f-string's ``{...}``), filled from live numbers;
 - inside a quotation marked as the seed's, “between curly quotes”, whose words occur in a seed document;
-- a numbered label (stage 3, layer 2, lesson 1, question 4, epoch 0): an ordinal, not a quantity;
+- a numbered label (stage 3, layer 2, lesson 1, question 4, epoch 0, component 2, a "3 · " step heading, a
+  "2." list item), a dimension (2-D) or a dataset's name (ml-100k): an ordinal or a name, not a quantity;
 - a bare 0 or 1 used as structure, not measurement: a binary label (clicked (1) or not (0)), a zero start,
   one output unit, ids numbered from 0. A result that happens to be 0 or 1 is still written by its field.
 Docstrings are not prose the learner reads and are not scanned.
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = " ".join(re.sub(r"\s+", " ", p.read_text(encoding="utf-8")).lower() for p in (ROOT.parent / "shared" / "seeds").glob("*.txt"))
 NUMERAL = re.compile(r"(?<![\w.{])\d+(?:[.,]\d+)*")
 STRUCTURAL = {"0", "1"}
-LABEL = re.compile(r"\b(?:stage|stages|layer|layers|lesson|lessons|question|epoch)\s+\d+(?:\s*[-–]\s*\d+)?", re.I)
+LABEL = re.compile(r"\b(?:stage|stages|layer|layers|lesson|lessons|question|epoch|component)\s+\d+(?:\s*[-–]\s*\d+)?"
+                   r"|(?m:^\s*\d+(?: ·|\.) )|\b\d-D\b|\bml-\d+\w*", re.I)
 QUOTE = re.compile(r"“([^”]*)”")
 FIELD = re.compile(r"\{[^{}]*\}")
 QUIZ_KEYS = ("prompt", "options", "explanation", "experiment_label")
@@ -73,9 +75,17 @@ def test_lesson_modules_write_no_number_in_prose_that_is_not_computed_or_quoted(
     assert not problems, "\n".join(problems)
 
 
+def test_pages_write_no_number_in_prose_that_is_not_computed_or_quoted():
+    paths = [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py"))]
+    problems = [f"{path.relative_to(ROOT)}:{where.split(':')[1]}: {p}" for path in paths
+                for where, text in _module_texts(path) for p in _unmarked(text)]
+    assert not problems, "\n".join(problems)
+
+
 def test_the_scan_catches_a_bare_number_and_a_false_seed_quotation_and_allows_the_marked_ones():
     assert _unmarked("Accuracy climbs to 85% here.")
     assert _unmarked("Predict within ±0.5 stars, 1.5x chance, 10 neighbours.")
     assert _unmarked("The seed says “accuracy climbs to 99%”.")
     assert not _unmarked("The seed says “with 90% accuracy on training data”.")
     assert not _unmarked("Validation reached {val:.1%} at stage 3 after epoch 12.")
+    assert not _unmarked("3 · Your top {k}") and not _unmarked("Steps:\n2. Train it") and not _unmarked("ml-100k, 2-D")
