@@ -27,8 +27,10 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	fi
 
+# app_pages/serve.py: `streamlit run app.py` with the libraries loaded and the lessons' programs
+# compiled in the background at start, so the first learner does not wait for them.
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m app_pages.serve --server.port $(PORT)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _ui as ui
-from app_pages._ui.experiment import click_data, lever_sweep, reference, results
+from app_pages._ui.experiment import click_data, lever_sweep, reference, results, swept
 from app_pages._ui.replay import replay
 from recsys_core import plots
 from recsys_core.lessons import overfitting as ol
@@ -134,7 +134,8 @@ if insight_tab.open:
         st.subheader("Key insight")
         current = ui.state_banner(LESSON, signature, make_trainer)
         mine = ol.run_summary(current.run, data) if current.run is not None else {}
-        sweep = ol.lever_verdict({n: reference(data_seed, c) for n, c in ol.LEVERS.items()}) if current.trained else None
+        sweep = (ol.lever_verdict({n: reference(data_seed, c) for n, c in ol.LEVERS.items()}) if swept(data_seed) else
+                 "Which change did it? Train the one-lever sweep at the end of the Training tab.") if current.trained else None
         ui.key_insight(LESSON, ol.insight(reference(data_seed, BEFORE), mine, changes, sweep, data))
 
 ui.show_code(click_mlp.dropout, click_mlp.mlp_forward, click_epoch, loop.Trainer._one_epoch)

@@ -106,23 +106,42 @@ def _free_port() -> int:
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-class Server:
-    """``streamlit run app.py`` from this checkout on a free loopback port, as a teacher starts it."""
+READY_MARK = "lesson programs ready"  # what app_pages/serve.py logs when its warm-up is done
 
-    def __init__(self, root: Path = ROOT, ready_timeout: float = 120.0) -> None:
+
+class Server:
+    """The app from this checkout on a free loopback port, started as a teacher starts it.
+
+    ``launcher="serve"`` is what ``make run`` runs (``python -m app_pages.serve``: libraries loaded
+    and lesson programs compiled in the background at start); ``"streamlit"`` is the bare
+    ``streamlit run app.py``. ``wait_ready`` also waits for the warm-up to finish, as a class
+    that arrives a little after the teacher started the server meets it (``ready_seconds``).
+    """
+
+    def __init__(self, root: Path = ROOT, ready_timeout: float = 120.0, launcher: str = "serve",
+                 wait_ready: bool = False) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.gettempdir()) / f"classroom-server-{self.port}.log"
         jax_cache = root / ".jax_cache"
         self.jax_cache_entries = sum(1 for _ in jax_cache.iterdir()) if jax_cache.is_dir() else 0
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        command = ["-m", "app_pages.serve"] if launcher == "serve" else ["-m", "streamlit", "run", "app.py"]
+        started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+            [sys.executable, *command, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false"],
             cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
         )
         self._wait_healthy(ready_timeout)
+        self.healthy_seconds = time.monotonic() - started
+        self.ready_seconds = math.nan
+        if wait_ready and launcher == "serve":
+            deadline = started + ready_timeout
+            while time.monotonic() < deadline and READY_MARK not in self.log_path.read_text(errors="replace"):
+                time.sleep(0.2)
+            self.ready_seconds = time.monotonic() - started
 
     def _wait_healthy(self, ready_timeout: float) -> None:
         deadline = time.monotonic() + ready_timeout
@@ -482,15 +501,18 @@ async def run(args: argparse.Namespace) -> list[Scenario]:
           f"serving {ROOT / 'app.py'}", flush=True)
     try:
         if not args.fresh_server:
-            shared = Server()
-            print(f"server {shared.url} (log {shared.log_path}, JAX cache {shared.jax_cache_entries} entries)",
-                  flush=True)
+            shared = Server(launcher=args.launcher, wait_ready=args.wait_ready)
+            print(f"server {shared.url} via {args.launcher} (log {shared.log_path}, JAX cache "
+                  f"{shared.jax_cache_entries} entries, healthy after {shared.healthy_seconds:.1f} s"
+                  + (f", warmed up after {shared.ready_seconds:.1f} s" if args.wait_ready else "") + ")", flush=True)
             if not args.no_warmup:
                 await warm_up(shared, args.lessons, args)
         for lesson, n, client in plan:
-            server = shared or Server()
+            server = shared or Server(launcher=args.launcher, wait_ready=args.wait_ready)
             if server is not shared:
-                print(f"fresh server {server.url} (log {server.log_path}, JAX cache {server.jax_cache_entries} entries)",
+                print(f"fresh server {server.url} via {args.launcher} (log {server.log_path}, JAX cache "
+                      f"{server.jax_cache_entries} entries, healthy after {server.healthy_seconds:.1f} s"
+                      + (f", warmed up after {server.ready_seconds:.1f} s" if args.wait_ready else "") + ")",
                       flush=True)
             try:
                 scenario = Scenario(lesson, n, client, args.pace, args.fresh_server, server.jax_cache_entries,
@@ -550,6 +572,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="run each scenario K times in a row (new seeds each time): the spread is the noise")
     parser.add_argument("--same-seed", type=int, metavar="SEED",
                         help="every learner opens ?seed=SEED (a teacher's shared link) instead of its own seed")
+    parser.add_argument("--launcher", choices=("serve", "streamlit"), default="serve",
+                        help="serve: python -m app_pages.serve, as make run starts it; streamlit: bare streamlit run")
+    parser.add_argument("--wait-ready", action="store_true",
+                        help="with --launcher serve, start the class only once the server's warm-up is done")
     parser.add_argument("--tab", default=TRAINING_TAB,
                         help="the tab every learner opens (?tab=); empty for the lesson's first tab")
     parser.add_argument("--ramp", type=float, default=0.0, help="spread the learners' arrivals over this many seconds")

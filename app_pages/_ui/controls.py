@@ -19,14 +19,14 @@ from typing import Any
 
 import streamlit as st
 
+from recsys_core.lessons.defaults import OFFERED_LEARNING_RATES
 from recsys_core.training.clicks import ClickConfig
 from recsys_core.training.mf import MFConfig
 from recsys_core.training.neural import SCORERS, NeuralConfig
 
 # Fine enough near the edges of stability that some rate shows the loss growing before it blows up
 # (Adam at 0.25 on lesson 1 rises for four epochs, then diverges: recsys_core.lessons.defaults).
-LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.5,
-                  1.0, 2.0, 5.0)
+LEARNING_RATES = OFFERED_LEARNING_RATES
 L2_VALUES = (0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 _notices = threading.local()  # one script run = one thread: the notices of this run only

@@ -72,11 +72,27 @@ def results(run: TrainingRun, config: ClickConfig, data: ClickData, data_seed: i
     return mine
 
 
-def lever_sweep(data_seed: int) -> dict[str, dict[str, Any]]:
-    """Before plus each single change of the seed's solution, and all four together."""
+SWEPT = "of_swept"  # the data seeds whose one-lever sweep this learner asked for
+
+
+def swept(data_seed: int) -> bool:
+    return data_seed in st.session_state.get(SWEPT, ())
+
+
+def lever_sweep(data_seed: int) -> dict[str, dict[str, Any]] | None:
+    """Before plus each single change of the seed's solution, and all four together — on request.
+
+    Five more trainings are too much to start for every learner who finishes a run (a class of 30
+    would queue behind 150 of them), so the sweep waits for its button; runs another learner
+    already trained on this server for the same data come back from the cache at once.
+    """
     st.markdown("#### Which change did it? One lever at a time")
     st.markdown("The seed's solution changes four things at once. Each row below trains **Before with just one of them**, "
                 "same data and seed, so you can see which lever closes the gap.")
+    if not swept(data_seed):
+        if not st.button(f"Train the sweep ({len(ol.LEVERS)} runs)", key="of_sweep", icon=":material/tune:"):
+            return None
+        st.session_state[SWEPT] = {*st.session_state.get(SWEPT, ()), data_seed}
     runs = {name: reference(data_seed, config) for name, config in ol.LEVERS.items()}
     before = reference(data_seed, BEFORE)
     st.dataframe(pd.DataFrame(ol.lever_rows(before, runs)), hide_index=True, width="stretch",

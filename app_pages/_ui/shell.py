@@ -19,7 +19,7 @@ from app_pages._ui import controls, data, state
 from app_pages._ui.controls import Control
 from recsys_core.data import N_ITEMS, N_USERS
 from recsys_core.lessons.engagement import TOP_K
-from recsys_core.training.device import device_summary
+from recsys_core.training.device import device_summary, use_compilation_cache
 
 PACES = ("watch", "fast")
 DEFAULT_PACE = "watch"  # a learner opening a lesson expects to see the model learn, not a finished chart
@@ -56,10 +56,7 @@ STEPS = ("Pipeline trace", "Training trace", "Prediction trace", "Quiz", "Key in
 
 def configure_jax() -> None:
     """Keep compiled XLA programs on disk so a restarted server does not compile again."""
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(data.ROOT / ".jax_cache"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    use_compilation_cache(str(data.ROOT / ".jax_cache"))
 
 
 @st.cache_resource

@@ -45,6 +45,11 @@ class PlantedTruth:
         affinity = np.einsum("ij,ij->i", self.user_taste[users], self.item_vector[items])
         return self.global_mean + self.user_bias[users] + self.item_bias[items] + affinity
 
+    def expected_matrix(self) -> np.ndarray:
+        """`expected_rating` of every (user, item) cell at once, as one matrix product (users x items)."""
+        return (self.global_mean + self.user_bias[:, None] + self.item_bias[None, :]
+                + self.user_taste @ self.item_vector.T)
+
     def affinity(self, users: np.ndarray) -> np.ndarray:
         """Taste-only preference (users x items): what a user likes, popularity aside."""
         return self.user_taste[users] @ self.item_vector.T

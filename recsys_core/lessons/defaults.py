@@ -106,3 +106,8 @@ ENGAGEMENT = NeuralConfig(embedding_dim=32, hidden=64, scorer="dot", learning_ra
 # at 0.03 decaying by 0.9 per epoch reached a lower validation RMSE on the synthetic catalogue than
 # lesson 1's slow 0.005 (1.049 vs 1.10 at 10,000 ratings, 0.907 at 50,000).
 PLAYGROUND_MF = MFConfig(k=10, learning_rate=0.03, l2=0.1, epochs=20, lr_decay=0.9)
+
+# Every learning rate a lesson's slider offers (and the divergence probe may suggest): from far too
+# small to far too big, so a learner can see both failures.
+OFFERED_LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.12, 0.15, 0.2,
+                          0.25, 0.3, 0.5, 1.0, 2.0, 5.0)

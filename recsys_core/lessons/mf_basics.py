@@ -196,8 +196,7 @@ def planted_recovery(params: MFParams, ratings: Ratings, min_item_ratings: int =
     if truth is None:
         return None
     predicted = score_matrix(params)
-    users, items = np.meshgrid(np.arange(ratings.n_users), np.arange(ratings.n_items), indexing="ij")
-    expected = truth.expected_rating(users.ravel(), items.ravel()).reshape(predicted.shape)
+    expected = truth.expected_matrix()
     baseline = np.full_like(expected, ratings.global_mean)
     well_rated = np.flatnonzero(np.bincount(ratings.items, minlength=ratings.n_items) >= min_item_ratings)
     fit, held = well_rated[0::2], well_rated[1::2]

@@ -53,7 +53,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`streamlit run app.py` on a free loopback port for this module; yields its base URL.
+    """The app as `make run` serves it (`python -m app_pages.serve`: libraries loaded and lesson
+    programs compiled in the background at start) on a free loopback port; yields its base URL.
 
     Each module's server keeps learners' progress in a directory of its own.
     """
@@ -62,7 +63,7 @@ def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"server-{port}.log", "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "app_pages.serve", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT,
         env=env,
