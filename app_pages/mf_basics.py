@@ -61,10 +61,18 @@ if training_tab.open:
                 r[1].metric("RMSE to the noise-free truth", f"{recovery['rmse_to_truth']:.3f} stars",
                             delta=f"{recovery['rmse_to_truth'] - recovery['baseline_rmse_to_truth']:+.3f} vs. the mean",
                             delta_color="inverse")
-                r[2].metric("Genre structure recovered (R², held-out items)", f"{recovery['genre_r2']:.0%}",
-                            help=f"A linear map from the learned features to the true genres, fitted on half of the "
-                                 f"{recovery['well_rated_items']:,} items with at least 20 ratings and scored on the other "
-                                 f"{recovery['held_out_items']:,}: more features cannot raise it by fitting more columns.")
+                r2, well_rated = recovery["genre_r2"], recovery["well_rated_items"]
+                if np.isfinite(r2):
+                    r2_text = f"{r2:.0%}"
+                    r2_help = (f"A linear map from the learned features to the true genres, fitted on half of the "
+                               f"{well_rated:,} items with at least 20 ratings and scored on the other "
+                               f"{recovery['held_out_items']:,}: more features cannot raise it by fitting more columns.")
+                else:  # too few well-rated items to fit a map with k + 1 coefficients (little data, high rank)
+                    r2_text = "n/a"
+                    r2_help = (f"Not measurable here: half of the {well_rated:,} items with at least 20 ratings is too "
+                               f"few to fit a map from {config.k} features. More ratings or a smaller rank make it "
+                               "measurable.")
+                r[2].metric("Genre structure recovered (R², held-out items)", r2_text, help=r2_help)
         if run is not None:
             ui.epoch_table(run, make_trainer())
             replay(LESSON, run, window, train_set.rating_scale,
