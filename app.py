@@ -12,7 +12,6 @@ from app_pages._ui import data, progress
 
 st.set_page_config(page_title="RecSys Lab", page_icon=str(data.ASSETS / "icon.png"), layout="wide")
 ui.configure_jax()
-progress.identify()
 
 pages = {
     "Start": [
@@ -33,5 +32,7 @@ pages = {
     ],
 }
 page = st.navigation(pages)
+# A teacher opening their class's Teacher page is not a learner of it: only learners join the class.
+progress.identify(join_class=page.url_path != "teacher")
 ui.sidebar()
 page.run()

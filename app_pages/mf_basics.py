@@ -62,11 +62,7 @@ if training_tab.open:
                 r[1].metric("RMSE to the noise-free truth", f"{recovery['rmse_to_truth']:.3f} stars",
                             delta=f"{recovery['rmse_to_truth'] - recovery['baseline_rmse_to_truth']:+.3f} vs. the mean",
                             delta_color="inverse")
-                r[2].metric("Genre structure recovered (R², held-out items)", f"{recovery['genre_r2']:.0%}",
-                            help=f"A linear map from the learned features to the true genres, fitted on half of the "
-                                 f"{recovery['well_rated_items']:,} items with at least {recovery['min_item_ratings']} ratings and "
-                                 "scored on the other "
-                                 f"{recovery['held_out_items']:,}: more features cannot raise it by fitting more columns.")
+                r[2].metric("Genre structure recovered (R², held-out items)", *lesson.genre_r2_text(recovery, config.k))
         if run is not None:
             ui.epoch_table(run, make_trainer())
             replay(LESSON, run, window, train_set.rating_scale,

@@ -37,11 +37,12 @@ for lesson in ui.LESSONS:
             q = bank.get(s.question_id)
             if q is None:
                 continue
-            shares = s.option_shares if s.answers else tuple(0.0 for _ in q.options)
+            # A question nobody answered has no shares: "0%" on every option would claim a result.
+            shares = [f"{share:.0%}" if s.answers else "—" for share in s.option_shares]
             rows.append({"Question": q.prompt.split("{")[0][:90], "Answers": s.answers,
                          "Right": f"{s.share_correct:.0%}" if s.share_correct is not None else "—",
-                         **{f"{'ABCDEFG'[i]}": f"{share:.0%}" for i, share in enumerate(shares)}})
-        if rows:
+                         **{f"{'ABCDEFG'[i]}": share for i, share in enumerate(shares)}})
+        if any(row["Answers"] for row in rows):
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         else:
             st.caption("No answers yet.")

@@ -171,8 +171,8 @@ class MFControls:
     notes: dict[str, str] = field(default_factory=dict)  # help text per control, from the lesson
 
 
-def mf_controls(spec: MFControls, defaults: MFConfig) -> MFConfig:
-    """The rank, learning rate, L2 and epochs (and batch, optimizer, seed) of an MF lesson."""
+def mf_control_specs(spec: MFControls, defaults: MFConfig) -> list[tuple[Control, Any]]:
+    """An MF lesson's levers (rank, learning rate, L2, epochs; batch, optimizer, seed when ``full``)."""
     p, notes = spec.prefix, spec.notes
     items: list[tuple[Control, Any]] = [
         (Control(f"{p}_k", "Rank k (features per user/item)", "slider", low=spec.ranks[0], high=spec.ranks[1],
@@ -193,7 +193,13 @@ def mf_controls(spec: MFControls, defaults: MFConfig) -> MFConfig:
             (Control(f"{p}_seed", "Model seed", "number", low=0, high=9999,
                      help="Seeds the random initial factors and the batch order."), defaults.seed),
         ]
-    v = row(items)
+    return items
+
+
+def mf_controls(spec: MFControls, defaults: MFConfig) -> MFConfig:
+    """The rank, learning rate, L2 and epochs (and batch, optimizer, seed) of an MF lesson."""
+    p = spec.prefix
+    v = row(mf_control_specs(spec, defaults))
     config = replace(defaults, k=v[f"{p}_k"], learning_rate=v[f"{p}_lr"], l2=v[f"{p}_l2"], epochs=v[f"{p}_epochs"])
     if spec.full:
         config = replace(config, batch_size=v[f"{p}_batch"], optimizer=v[f"{p}_opt"], seed=int(v[f"{p}_seed"]))
@@ -203,11 +209,10 @@ def mf_controls(spec: MFControls, defaults: MFConfig) -> MFConfig:
 ENGAGEMENT_L2 = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
 
 
-def neural_controls(defaults: NeuralConfig, notes: dict[str, str] | None = None) -> NeuralConfig:
-    """The engagement lesson's embedding size, scorer, hidden width, epochs, learning rate, L2, seed."""
+def neural_control_specs(defaults: NeuralConfig, notes: dict[str, str] | None = None) -> list[tuple[Control, Any]]:
+    """The engagement lesson's levers with the values that reproduce ``defaults``."""
     notes = notes or {}
-    scorer = link_value(Control("eng_scorer", "", "segmented", SCORERS), defaults.scorer)
-    v = row([
+    return [
         (Control("eng_dim", "Embedding size", "select", (4, 8, 16, 32, 64),
                  help=notes.get("dim", "Numbers per user and per item.")), defaults.embedding_dim),
         (Control("eng_scorer", "Scorer", "segmented", SCORERS,
@@ -220,7 +225,13 @@ def neural_controls(defaults: NeuralConfig, notes: dict[str, str] | None = None)
         (Control("eng_l2", "L2 regularisation", "select", choices(ENGAGEMENT_L2, defaults.l2),
                  help=notes.get("l2", "Penalty on large weights, counted like this many pseudo-ratings.")), defaults.l2),
         (Control("eng_seed", "Model seed", "number", low=0, high=9999), defaults.seed),
-    ], disabled={"eng_hidden": scorer == "dot"})
+    ]
+
+
+def neural_controls(defaults: NeuralConfig, notes: dict[str, str] | None = None) -> NeuralConfig:
+    """The engagement lesson's embedding size, scorer, hidden width, epochs, learning rate, L2, seed."""
+    scorer = link_value(Control("eng_scorer", "", "segmented", SCORERS), defaults.scorer)
+    v = row(neural_control_specs(defaults, notes), disabled={"eng_hidden": scorer == "dot"})
     return replace(defaults, embedding_dim=v["eng_dim"], scorer=v["eng_scorer"], hidden=v["eng_hidden"],
                    epochs=v["eng_epochs"], learning_rate=v["eng_lr"], l2=v["eng_l2"], seed=int(v["eng_seed"]))
 

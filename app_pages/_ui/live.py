@@ -216,11 +216,13 @@ def state_banner(lesson: str, signature: Hashable, make_trainer: Callable[[], Tr
     current = lesson_run(lesson, signature)
     run = current.run
     if run is None or run.epochs_done == 0:
-        left, right = st.columns([4, 1], vertical_alignment="center")
+        untrained = st.empty()  # cleared once "Train now" trains: the tab must not say both
+        left, right = untrained.container().columns([4, 1], vertical_alignment="center")
         left.info("The model has not been trained yet, so this tab shows nothing learned. Train it here, or watch it "
                   "learn on the **Training trace** tab.", icon=":material/hourglass_empty:")
         if right.button("Train now", key=state.button(lesson, f"train_now_{st.session_state.get(state.TAB)}"),
                         icon=":material/play_arrow:"):
+            untrained.empty()
             run = train_now(lesson, make_trainer, signature)
             current = LessonRun(run, True)
         else:

@@ -52,8 +52,12 @@ def _from_url(name: str, check) -> str | None:
         return None
 
 
-def identify() -> str:
-    """This browser's learner id (from the URL, or new), kept in the URL; restores stored progress."""
+def identify(join_class: bool = True) -> str:
+    """This browser's learner id (from the URL, or new), kept in the URL; restores stored progress.
+
+    With a class code in the URL the learner joins that class, unless ``join_class`` is False (the
+    Teacher page: the code says which class to show, and the teacher is not one of its learners).
+    """
     learner = st.session_state.get(state.LEARNER) or _from_url(state.LEARNER, store_lib.check_learner_id)
     if learner is None:
         learner = store_lib.new_learner_id()
@@ -61,7 +65,7 @@ def identify() -> str:
     st.query_params[state.LEARNER] = learner
     code = st.session_state.get(state.CLASS) or _from_url(state.CLASS, store_lib.check_class_code)
     if code is not None:
-        if st.session_state.get(state.CLASS) != code:
+        if join_class and st.session_state.get(state.CLASS) != code:
             _safely(store().join_class, learner, code)
         st.session_state[state.CLASS] = code
         st.query_params[state.CLASS] = code

@@ -126,12 +126,15 @@ def mlp_step(step: dict, dropout_rate: float) -> None:
     values = step["values"]
     units = [f"unit {j + 1}" for j in range(values.size)]
     if step["name"].startswith("dropout"):
+        # Keyed by layer: two dropout layers of one width with the same activations (all units dead,
+        # say) would draw identical figures, and Streamlit refuses two elements with one auto id.
         left, right = st.columns(2)
         left.plotly_chart(plots.vector_bars(values, "At evaluation (what the prediction uses): unchanged", "activation",
-                                            labels=units), width="stretch")
+                                            labels=units), width="stretch", key=f"mlp_trace:{step['name']}:evaluation")
         right.plotly_chart(plots.vector_bars(dropout_example(values, dropout_rate), f"In one training step: "
                                              f"{dropout_rate:.0%} zeroed, the rest x{1 / (1 - dropout_rate):.2f}",
-                                             "activation", labels=units), width="stretch")
+                                             "activation", labels=units), width="stretch",
+                           key=f"mlp_trace:{step['name']}:training")
     elif values.size > 1:
         st.plotly_chart(plots.vector_bars(values, step["name"], "value", labels=list(step.get("labels") or units)),
                         width="stretch")

@@ -220,6 +220,18 @@ def planted_recovery(params: MFParams, ratings: Ratings, min_item_ratings: int =
     }
 
 
+def genre_r2_text(recovery: dict, k: int) -> tuple[str, str]:
+    """The genre-recovery metric and its help text; "n/a" when too few items were fit to measure it."""
+    r2, well_rated, minimum = recovery["genre_r2"], recovery["well_rated_items"], recovery["min_item_ratings"]
+    if np.isfinite(r2):
+        return f"{r2:.0%}", (f"A linear map from the learned features to the true genres, fitted on half of the "
+                             f"{well_rated:,} items with at least {minimum} ratings and scored on the other "
+                             f"{recovery['held_out_items']:,}: more features cannot raise it by fitting more columns.")
+    # too few well-rated items to fit a map with k + 1 coefficients (little data, high rank)
+    return "n/a", (f"Not measurable here: half of the {well_rated:,} items with at least {minimum} ratings is too few "
+                   f"to fit a map from {k} features. More ratings or a smaller rank make it measurable.")
+
+
 # --- the replay -------------------------------------------------------------------------------
 
 
