@@ -135,7 +135,8 @@ if quiz_tab.open:
         current = ui.state_banner(LESSON, signature, make_trainer)
         ui.quiz_block(LESSON, experiments=cf.quiz_experiments(lambda: experiment(current.run)[0], current.run, train_set,
                                                               baseline) if current.trained else {},
-                      numbers=cf.quiz_numbers(ratings, config.k))
+                      numbers=cf.quiz_numbers(ratings, config.k),
+                      replace=None if ratings.has_genres else ui.replacements(LESSON))
 
 if insight_tab.open:
     with insight_tab:

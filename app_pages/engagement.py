@@ -130,8 +130,10 @@ if quiz_tab.open:
         st.subheader("Quiz")
         current = ui.state_banner(LESSON, signature, make_trainer)
         sim_table = default_simulation(LESSON, current.run, ratings, train_set)
-        ui.quiz_block(LESSON, experiments={"model_vs_popular": lambda: el.model_vs_popular(sim_table, TOP),
-                                           "more_data": more_data}, numbers=el.quiz_numbers(ratings, TOP))
+        ui.quiz_block(LESSON, experiments={
+            "model_vs_popular": lambda: el.model_vs_popular(sim_table, TOP), "more_data": more_data,
+            "offline_vs_popular": lambda: el.offline_vs_popular(current.run.params, train_set, val_set, TOP)},
+            numbers=el.quiz_numbers(ratings, TOP), replace=None if ratings.truth is not None else ui.replacements(LESSON))
 
 if insight_tab.open:
     with insight_tab:

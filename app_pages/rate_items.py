@@ -118,7 +118,7 @@ st.caption(f"Your list shares {cold_start.overlap(yours, newcomer)} of {TOP_N} i
            f"{cold_start.overlap(yours, popular)} with the {TOP_N} most-rated items (popular is not the same as "
            "liked: the model ranks by predicted stars).")
 
-if ratings.item_genres is not None and any(ratings.item_genres):
+if ratings.has_genres:
     st.subheader("4 · Do the genres match your taste?")
     genre_table = cold_start.genre_table(ratings, candidates, rated, stars, yours, newcomer)
     st.dataframe(genre_table, hide_index=True, width="stretch",

@@ -38,33 +38,48 @@ class QuizFormatError(ValueError):
     """A quiz file is malformed; the message names the file and the question."""
 
 
+def _question(item: dict, where: str) -> Question:
+    try:
+        q = Question(
+            id=str(item["id"]),
+            prompt=item["prompt"],
+            options=tuple(item["options"]),
+            answer=item["answer"],
+            explanation=item["explanation"],
+            from_seed=bool(item.get("from_seed", False)),
+            experiment=item.get("experiment"),
+            experiment_label=item.get("experiment_label", ""),
+        )
+    except KeyError as missing:
+        raise QuizFormatError(f"{where}: missing field {missing}") from None
+    if len(q.options) < 2:
+        raise QuizFormatError(f"{where} ({q.id}): needs at least two options")
+    if q.answer is not None and not 0 <= q.answer < len(q.options):
+        raise QuizFormatError(f"{where} ({q.id}): answer {q.answer} is not an option index")
+    return q
+
+
 def load_quiz(lesson: str, quiz_dir: Path = QUIZ_DIR) -> list[Question]:
     """Read and check one lesson's questions (every answer index must point at an option)."""
     path = quiz_dir / f"{lesson}.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
-    questions = []
-    for n, item in enumerate(raw["questions"], start=1):
-        try:
-            q = Question(
-                id=str(item["id"]),
-                prompt=item["prompt"],
-                options=tuple(item["options"]),
-                answer=item["answer"],
-                explanation=item["explanation"],
-                from_seed=bool(item.get("from_seed", False)),
-                experiment=item.get("experiment"),
-                experiment_label=item.get("experiment_label", ""),
-            )
-        except KeyError as missing:
-            raise QuizFormatError(f"{path.name}, question {n}: missing field {missing}") from None
-        if len(q.options) < 2:
-            raise QuizFormatError(f"{path.name}, question {q.id}: needs at least two options")
-        if q.answer is not None and not 0 <= q.answer < len(q.options):
-            raise QuizFormatError(f"{path.name}, question {q.id}: answer {q.answer} is not an option index")
-        questions.append(q)
+    questions = [_question(item, f"{path.name}, question {n}") for n, item in enumerate(raw["questions"], start=1)]
     if len({q.id for q in questions}) != len(questions):
         raise QuizFormatError(f"{path.name}: question ids must be unique")
     return questions
+
+
+def load_replacements(lesson: str, quiz_dir: Path = QUIZ_DIR) -> dict[str, Question]:
+    """Questions that stand in for others when the data cannot answer them (a file without genres
+    or planted tastes): {id of the question replaced: its replacement}.
+
+    A replacement takes the id of the question it replaces: it is the same step of the quiz asked
+    in a way this data can answer, so scores, "finished" and a class's counts stay per step.
+    """
+    path = quiz_dir / f"{lesson}.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {replaced: _question({**item, "id": replaced}, f"{path.name}, replacement for {replaced}")
+            for replaced, item in raw.get("replacements", {}).items()}
 
 
 def filled(question: Question, numbers: dict) -> Question:

@@ -26,6 +26,11 @@ def questions(lesson_id: str) -> list[quiz.Question]:
     return quiz.load_quiz(lesson_id)
 
 
+def replacements(lesson_id: str) -> dict[str, quiz.Question]:
+    """The lesson's stand-in questions for data that cannot answer some of its own (see `quiz_block`)."""
+    return quiz.load_replacements(lesson_id)
+
+
 def _option(q: quiz.Question, i: int) -> str:
     return f"{LETTERS[i]}. {q.options[i]}"
 

@@ -152,8 +152,11 @@ def lesson_tabs(lesson_id: str, extra: Sequence[str] = ()) -> Sequence[Any]:
     have gets a notice. The open tab never carries over from one lesson to the next.
     """
     names = [f"{i} · {name}" for i, name in enumerate((*STEPS[:3], *extra, *STEPS[3:]), 1)]
-    if st.session_state.get(state.LAST_LESSON) != lesson_id:
+    previous = st.session_state.get(state.LAST_LESSON)
+    if previous != lesson_id:
         st.session_state.pop(state.TAB, None)
+        if previous is not None:  # came from another lesson: its tab in the URL is not this one's
+            st.query_params.pop(state.TAB, None)
         st.session_state[state.LAST_LESSON] = lesson_id
     controls.link_value(Control(state.TAB, "tab", "segmented", tuple(names)), names[0])
     tabs = st.tabs(names, key=state.TAB, on_change="rerun")

@@ -92,6 +92,11 @@ class Ratings:
         return len(self) / float(self.n_users * self.n_items)
 
     @property
+    def has_genres(self) -> bool:
+        """Whether any item carries a genre (MovieLens with its items file; the synthetic catalogue)."""
+        return self.item_genres is not None and any(len(g) for g in self.item_genres)
+
+    @property
     def global_mean(self) -> float:
         return float(self.ratings.mean()) if len(self) else 0.0
 

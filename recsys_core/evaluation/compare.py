@@ -242,7 +242,7 @@ def compare_models(train: Ratings, test: Ratings, mf_config: MFConfig, neural_co
     return results
 
 
-def _noise(a: float, b: float, n_users: int) -> float:
+def noise_bound(a: float, b: float, n_users: int) -> float:
     """Twice the largest standard error the difference of two means of per-user scores in [0, 1] can have.
 
     A score in [0, 1] with mean m has variance at most m (1 - m) (the Bhatia-Davis inequality), so
@@ -260,8 +260,8 @@ def ranks_below_baseline(result: ModelResult, results: list[ModelResult]) -> str
     if result.model in BASELINES or not math.isfinite(result.ndcg):
         return None
     behind = [(b, b.ndcg - result.ndcg) for b in results if b.model in BASELINES and math.isfinite(b.ndcg)
-              and (b.ndcg - result.ndcg > _noise(b.ndcg, result.ndcg, result.ranked_users)
-                   or b.precision - result.precision > _noise(b.precision, result.precision, result.ranked_users))]
+              and (b.ndcg - result.ndcg > noise_bound(b.ndcg, result.ndcg, result.ranked_users)
+                   or b.precision - result.precision > noise_bound(b.precision, result.precision, result.ranked_users))]
     if not behind:
         return None
     base = max(behind, key=lambda pair: pair[1])[0]

@@ -81,7 +81,7 @@ def items_to_rate(ratings: Ratings, n: int = 12) -> np.ndarray:
     by_popularity = np.argsort(-popularity, kind="stable")
     by_popularity = by_popularity[popularity[by_popularity] > 0]
     n = min(n, by_popularity.size)
-    if ratings.item_genres is None or not any(ratings.item_genres):
+    if not ratings.has_genres:
         return by_popularity[:n].astype(np.int64)
     queues: dict[str, list[int]] = {}
     for item in by_popularity:
@@ -148,7 +148,7 @@ def list_table(ratings: Ratings, items: np.ndarray, scores: np.ndarray) -> pd.Da
     table = pd.DataFrame({"rank": np.arange(1, len(items) + 1), "title": [ratings.title(int(i)) for i in items],
                           "genres": [", ".join(ratings.genres_of(int(i))) for i in items],
                           "rated by": [f"{counts[i]:,}" for i in items], "predicted stars": [f"{scores[i]:.2f}" for i in items]})
-    if ratings.item_genres is None or not any(ratings.item_genres):
+    if not ratings.has_genres:
         table = table.drop(columns=["genres"])
     return table.set_index("rank")
 

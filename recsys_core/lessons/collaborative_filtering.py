@@ -359,7 +359,7 @@ def genre_agreement(ratings: Ratings, item_factors: np.ndarray, k: int = NEIGHBO
     mostly their random start). ``random_share`` is the same rate for all other items, what a
     model that learned nothing would score. None when the data has no genres.
     """
-    if ratings.item_genres is None or not any(ratings.item_genres):
+    if not ratings.has_genres:
         return None
     genres = [set(g) for g in ratings.item_genres]
     counts = np.bincount(ratings.items, minlength=ratings.n_items)
@@ -373,6 +373,40 @@ def genre_agreement(ratings: Ratings, item_factors: np.ndarray, k: int = NEIGHBO
         random_pairs += len(genres) - 1
     return {"neighbour_share": hits / max(pairs, 1), "random_share": random_hits / max(random_pairs, 1),
             "k": k, "n_items": len(chosen)}
+
+
+def corater_agreement(ratings: Ratings, item_factors: np.ndarray, k: int = NEIGHBOUR_COUNT,
+                      n_items: int = 100) -> dict[str, float]:
+    """How many of an item's raters also rated its nearest neighbours, against random items.
+
+    The genre check for data without genres: collaborative filtering says items liked by the same
+    people should end up close in feature space. For each of the ``n_items`` most-rated items,
+    the share of its raters who also rated each of its ``k`` cosine neighbours, averaged; and the
+    same share for every other item (``random_share``: what features that learned nothing give).
+    """
+    counts = np.bincount(ratings.items, minlength=ratings.n_items)
+    chosen = np.argsort(-counts, kind="stable")[:n_items]
+    neighbour_shares, random_shares = [], []
+    for item in chosen:
+        raters = np.zeros(ratings.n_users, bool)
+        raters[ratings.users[ratings.items == item]] = True
+        together = np.bincount(ratings.items[raters[ratings.users]], minlength=ratings.n_items) / max(raters.sum(), 1)
+        neighbours, _ = cosine_neighbours(item_factors, int(item), k)
+        neighbour_shares.append(float(np.mean(together[neighbours])))
+        random_shares.append(float((together.sum() - together[item]) / max(ratings.n_items - 1, 1)))
+    return {"neighbour_share": float(np.mean(neighbour_shares)), "random_share": float(np.mean(random_shares)),
+            "k": k, "n_items": len(chosen)}
+
+
+def coraters_outcome(ratings: Ratings, item_factors: np.ndarray):
+    """(sentence, (right option, explanation)) for "are neighbours rated by the same people?"."""
+    found = corater_agreement(ratings, item_factors)
+    ratio = found["neighbour_share"] / max(found["random_share"], 1e-9)
+    answer = 0 if ratio >= NEIGHBOURS_CLEAR else 1 if ratio >= 1 / NEIGHBOURS_CLEAR else 2
+    sentence = (f"An item's nearest neighbours were rated by {found['neighbour_share']:.0%} of its raters; random "
+                f"items by {found['random_share']:.0%} ({ratio:.1f}x), over the {found['n_items']} most-rated items.")
+    return sentence, (answer, sentence + " Users who rate the same items pull those items' features the same way: "
+                      "that shared pull is what collaborative filtering learns.")
 
 
 # --- the embedding map ----------------------------------------------------------------------------
@@ -450,7 +484,8 @@ def quiz_numbers(ratings: Ratings, k: int) -> dict[str, float]:
 def quiz_experiments(results_of_run, run: TrainingRun, train: Ratings, baseline_rmse: float) -> dict:
     """The quiz's "predict, then run" experiments on the learner's own run."""
     return {"preprocessing": lambda: preprocessing_outcome(results_of_run(), baseline_rmse, train.global_mean),
-            "neighbours": lambda: neighbours_outcome(train, np.asarray(run.params.item_factors))}
+            "neighbours": lambda: neighbours_outcome(train, np.asarray(run.params.item_factors)),
+            "coraters": lambda: coraters_outcome(train, np.asarray(run.params.item_factors))}
 
 
 def insight(results: dict[str, PreprocessingResult] | None, train: Ratings, baseline_rmse: float,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from recsys_core.data import N_USERS, Ratings
 from recsys_core.evaluation import engagement as eg
-from recsys_core.evaluation.compare import relevance_threshold
+from recsys_core.evaluation.compare import noise_bound, relevance_threshold
 from recsys_core.evaluation.ranking import recommendation_table, seen_indices, top_k
 from recsys_core.lessons.defaults import DEFAULT_RATINGS, ENGAGEMENT
 from recsys_core.lessons.stages import stage, vector_text
@@ -423,6 +423,24 @@ def model_vs_popular(table: pd.DataFrame | None, k: int):
     return result, (answer, result + " Popular items are liked by many, but not by everyone; the model picks for the "
                     f"user in front of it. A win needs intervals that do not overlap and a gap of at least "
                     f"{MIN_GAP * 100:.0f} points.")
+
+
+def offline_vs_popular(params: neural.NeuralParams, train: Ratings, test: Ratings, k: int):
+    """(sentence, (right option, explanation)) for "model or most popular, by precision@k?" on any data.
+
+    A tie when the gap is within twice the largest standard error per-user precisions can have
+    (`noise_bound`): the held-out users are a sample.
+    """
+    table = ranking_table(eg.policy_scores(train, all_scores(params), 0), train, test, k).set_index("policy")
+    mine, popular = (float(table.loc[p, f"precision@{k}"]) for p in (eg.MODEL, eg.POPULAR))
+    threshold = relevance_threshold(train.rating_scale)
+    users = int(np.unique(test.users[test.ratings >= threshold]).size)
+    noise = noise_bound(mine, popular, users)
+    answer = 1 if abs(mine - popular) <= noise else 2 if mine > popular else 0
+    sentence = (f"Precision@{k} on {users:,} held-out users' lists: trained model {mine:.3f}, most popular {popular:.3f} "
+                f"(sampling noise about ±{noise:.3f}).")
+    return sentence, (answer, sentence + f" A held-out rating of {threshold:g}+ counts as relevant. Popular items are a "
+                      "strong offline baseline: many users rated them, so many held-out ratings land on them.")
 
 
 def more_data_experiment(big: Ratings, big_train: Ratings, big_val: Ratings, small_train: Ratings):

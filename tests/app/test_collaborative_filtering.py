@@ -9,6 +9,7 @@ from tests.app.conftest import (
     decode,
     metric_value,
     open_page,
+    open_with_file,
     show_tab,
     texts,
     train_now,
@@ -140,3 +141,18 @@ def test_a_diverging_learning_rate_is_explained_and_the_pipeline_is_not_traced()
     assert any("Training diverged" in e.value for e in at.error)
     show_tab(at, PIPELINE)
     assert any("diverged" in e.value for e in at.error) and not at.table
+
+
+def test_on_a_file_without_genres_the_neighbours_question_asks_about_shared_raters_and_is_answered():
+    at = open_with_file(PAGE, n_users=120, n_items=40, n_ratings=1500)
+    show_tab(at, TRAINING)
+    show_tab(at, "4 · Quiz")
+    prompt = next(m.value for m in at.markdown if "nearest neighbours" in m.value)
+    assert "rated by the same people" in prompt and "share one of its genres" not in prompt
+    at.radio(key="quiz:collaborative_filtering:neighbours").set_value(1).run()
+    at.button(key="quizpred:collaborative_filtering:neighbours:lock").click().run()
+    at.button(key="quizexp:collaborative_filtering:neighbours:run").click().run()
+    assert not at.exception
+    result = next(i.value for i in at.info if "nearest neighbours were rated by" in i.value)
+    assert "random items by" in result and "most-rated items" in result
+    assert any(s.value.startswith(("Correct.", "Not quite")) for s in [*at.success, *at.error])

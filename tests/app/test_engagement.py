@@ -100,3 +100,16 @@ def test_with_few_ratings_the_try_more_data_button_sets_the_controls_personalisa
     assert not at.exception
     assert at.select_slider(key="ratings").value == 50_000 and at.segmented_control(key="eng_scorer").value == "dot"
     assert at.select_slider(key="eng_lr").value == ENGAGEMENT.learning_rate and at.select_slider(key="eng_l2").value == 10.0
+
+
+def test_on_data_without_planted_tastes_the_popular_question_is_answered_from_held_out_ratings():
+    at = train_now(open_page(PAGE, query={"data": "sample"}, tab="5 · Quiz"))
+    key = "model_vs_popular"  # the same step of the quiz, asked so that this data can answer it
+    at.radio(key=f"quiz:engagement:{key}").set_value(1).run()
+    at.button(key=f"quizpred:engagement:{key}:lock").click().run()
+    at.button(key=f"quizexp:engagement:{key}:run").click().run()
+    assert not at.exception
+    result = next(i.value for i in at.info if i.value.startswith("Precision@5 on"))
+    assert "trained model" in result and "most popular" in result and "sampling noise" in result
+    assert not any("needs the synthetic catalogue" in i.value for i in at.info)
+    assert any(s.value.startswith(("Correct.", "Not quite")) for s in [*at.success, *at.error])

@@ -45,7 +45,8 @@ def _asset_texts() -> list[tuple[str, str]]:
              for lesson, fields in json.loads((ROOT / "assets" / "lessons.json").read_text(encoding="utf-8")).items()
              for field, value in fields.items()]
     for path in sorted((ROOT / "assets" / "quizzes").glob("*.json")):
-        for q in json.loads(path.read_text(encoding="utf-8"))["questions"]:
+        bank = json.loads(path.read_text(encoding="utf-8"))
+        for q in [*bank["questions"], *bank.get("replacements", {}).values()]:
             for key in QUIZ_KEYS:
                 values = q.get(key, [])
                 for value in values if isinstance(values, list) else [values]:
