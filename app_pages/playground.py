@@ -35,7 +35,7 @@ st.markdown(
     "biased matrix factorization and the neural recommender. Which one wins depends on the data — try it."
 )
 data_key, ratings = ui.dataset()
-st.caption(f"Data: {ratings.source} — chosen in the sidebar; bring your own file on the **Your data** page.")
+st.caption(f"Data: {ui.text(ratings.source)} — chosen in the sidebar; bring your own file on the **Your data** page.")
 if ratings.n_ratings < MIN_RATINGS or ratings.n_users < 2 or ratings.n_items < 2:
     st.warning(f"This data has {ratings.n_ratings:,} ratings from {ratings.n_users:,} users on {ratings.n_items:,} "
                f"items: a fair comparison needs at least {MIN_RATINGS} ratings, 2 users and 2 items. Choose other "

@@ -37,7 +37,7 @@ st.markdown(
     "below (leave the ones you haven't seen) and the model fits *you* — without retraining on everybody else."
 )
 data_key, ratings = ui.dataset()
-st.caption(f"Data: {ratings.source} — chosen in the sidebar; bring your own file on the **Your data** page.")
+st.caption(f"Data: {ui.text(ratings.source)} — chosen in the sidebar; bring your own file on the **Your data** page.")
 if ratings.n_ratings < 50 or ratings.n_items < TOP_N + 5:
     st.warning(f"This data has {ratings.n_ratings:,} ratings on {ratings.n_items:,} items; this page needs at least "
                f"50 ratings and {TOP_N + 5} items. Choose other data in the sidebar.", icon=":material/warning:")
@@ -70,6 +70,7 @@ def listing(data: Ratings, items: np.ndarray, item_scores: np.ndarray, with_genr
     """A top-10 table for `st.table` (which wraps long titles instead of cutting them)."""
     table = recommendation_table(data, items, item_scores).rename(columns={"score": "predicted stars"})
     table["predicted stars"] = table["predicted stars"].map("{:.2f}".format)
+    table[["title", "genres"]] = table[["title", "genres"]].map(ui.text)  # st.table renders cells as markdown
     return table.drop(columns=["item"] if with_genres else ["item", "genres"]).set_index("rank")
 
 
@@ -83,8 +84,8 @@ st.caption("1 to 5 stars; leave an item empty if you haven't seen it (click a ch
 columns = st.columns(4)
 for n, item in enumerate(candidates):
     with columns[n % 4].container(border=True, height="stretch"):
-        st.markdown(f"**{ratings.title(int(item))}**")
-        genres = ", ".join(ratings.genres_of(int(item)))
+        st.markdown(f"**{ui.text(ratings.title(int(item)))}**")
+        genres = ui.text(", ".join(ratings.genres_of(int(item))))
         st.caption(f"{genres + ' · ' if genres else ''}rated by {popularity[item]:,} people")
         st.feedback("stars", key=star_keys[int(item)])
 st.button("Clear my ratings", on_click=clear_ratings, icon=":material/restart_alt:", key="ri_clear")
@@ -146,8 +147,8 @@ if has_genres:
     if len(liked):
         top = liked.iloc[0]
         theirs = top["in a newcomer's top 10"]
-        st.markdown(f"You rated **{top['genre']}** highest ({top['your mean stars']:.1f} stars on "
-                    f"{top['items you rated']} item(s)): your top 10 holds **{top['in your top 10']}** {top['genre']} "
+        st.markdown(f"You rated **{ui.text(top['genre'])}** highest ({top['your mean stars']:.1f} stars on "
+                    f"{top['items you rated']} item(s)): your top 10 holds **{top['in your top 10']}** {ui.text(top['genre'])} "
                     f"title(s), a newcomer's {theirs}.")
 
 st.subheader("5 · What each extra rating changes")

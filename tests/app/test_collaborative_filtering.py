@@ -10,6 +10,7 @@ from tests.app.conftest import (
     metric_value,
     open_page,
     show_tab,
+    table,
     texts,
     train_now,
 )
@@ -23,7 +24,7 @@ def chart(at, title_part: str) -> dict:
 
 
 def stages(at):
-    return at.table[0].value.reset_index()
+    return table(at, 0).reset_index()
 
 
 def trained_pipeline(query: dict | None = None):
