@@ -1,12 +1,17 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   - create/reuse .venv, install the runtime, start the app
+#   make serve-class - the same, served to the local network for a class (no error details shown)
 #   make test  - create/reuse .venv, install runtime + dev tools and Debian's chromium, lint, test
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# The address learners type, printed at start-up: this computer's first network address. Setting
+# it also keeps Streamlit from asking a server on the internet for the public IP address, which
+# it does for a 0.0.0.0 server without one.
+CLASS_HOST ?= $(or $(shell hostname -I 2>/dev/null | awk '{print $$1}'),$(shell hostname))
 
-.PHONY: run test lint bench chromium clean
+.PHONY: run serve-class test lint bench chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +36,11 @@ chromium:
 # compiled in the background at start, so the first learner does not wait for them.
 run: $(VENV)/.runtime
 	$(PY) -m app_pages.serve --server.port $(PORT)
+
+# Every network interface; learners see a plain message when a page fails, the traceback is logged here.
+serve-class: $(VENV)/.runtime
+	$(PY) -m app_pages.serve --server.port $(PORT) --server.address 0.0.0.0 \
+		--browser.serverAddress $(CLASS_HOST) --client.showErrorDetails none
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

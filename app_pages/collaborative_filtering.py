@@ -111,7 +111,7 @@ if pipeline_tab.open:
                             "preprocessing (lower is better)", "held-out RMSE (stars)"), width="stretch")
             st.markdown(cf.experiment_findings(results, baseline, train_set.global_mean))
             st.dataframe(frame, hide_index=True, width="stretch")
-            st.markdown(f"**What each model predicts for User {train_set.user_ids[user]}'s unrated items** (held-out "
+            st.markdown(f"**What each model predicts for User {ui.text(train_set.user_ids[user])}'s unrated items** (held-out "
                         f"ones first; stars, clipped to {train_set.rating_scale[0]:g}-{train_set.rating_scale[1]:g})")
             st.dataframe(cf.predictions_for_user(results, train_set, val_set, user), hide_index=True, width="stretch")
             neighbours(LESSON, train_set, current.run.params.user_factors, current.run.params.item_factors)

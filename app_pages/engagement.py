@@ -92,7 +92,7 @@ if prediction_tab.open:
             user = st.selectbox("User", range(train_set.n_users), index=el.example_user(train_set), key="eng_user",
                                 format_func=lambda u: f"User {train_set.user_ids[u]} ({counts[u]:,} training ratings)")
             trace = el.neural_trace(params, user, TOP, train_set.items[train_set.users == user])
-            ui.layer("Layer 1 — input user embedding", f"({dim},)", f"User {train_set.user_ids[user]}'s row of the user "
+            ui.layer("Layer 1 — input user embedding", f"({dim},)", f"User {ui.text(train_set.user_ids[user])}'s row of the user "
                      "embedding table: the numbers training tuned to describe their taste.",
                      lambda: st.plotly_chart(plots.vector_bars(trace["user_embedding"], f"User {train_set.user_ids[user]}",
                                                                "weight"), width="stretch"))

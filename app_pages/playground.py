@@ -29,7 +29,7 @@ st.markdown(
     "factorizations. Which one wins depends on the data — try it."
 )
 data_key, ratings = ui.dataset()
-st.caption(f"Data: {ratings.source} — chosen in the sidebar; bring your own file on the **Your data** page.")
+st.caption(f"Data: {ui.text(ratings.source)} — chosen in the sidebar; bring your own file on the **Your data** page.")
 if ratings.n_ratings < MIN_RATINGS or ratings.n_users < 2 or ratings.n_items < 2:
     st.warning(f"This data has {ratings.n_ratings:,} ratings from {ratings.n_users:,} users on {ratings.n_items:,} "
                f"items: a fair comparison needs at least {MIN_RATINGS} ratings, two users and two items. Choose other "

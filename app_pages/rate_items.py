@@ -76,8 +76,8 @@ columns = st.columns(4)
 for n, item in enumerate(candidates):
     with columns[n % 4].container(border=True, height="stretch"):
         st.markdown(f"**{ui.text(ratings.title(int(item)))}**")
-        genres = ", ".join(ratings.genres_of(int(item)))
-        st.caption(f"{ui.text(genres) + ' · ' if genres else ''}rated by {popularity[item]:,} people")
+        genres = ui.text(", ".join(ratings.genres_of(int(item))))
+        st.caption(f"{genres + ' · ' if genres else ''}rated by {popularity[item]:,} people")
         st.feedback("stars", key=star_keys[int(item)])
 st.button("Clear my ratings", on_click=clear_ratings, icon=":material/restart_alt:", key="ri_clear")
 
@@ -112,7 +112,8 @@ st.subheader(f"3 · Your top {TOP_N}")
 for col, title, items, item_scores in zip(st.columns(2), ("**For you** (rated items left out)", "**For a newcomer** (no "
                                         "ratings: the crowd's favourites)"), (yours, newcomer), (scores, newcomer_scores), strict=True):
     col.markdown(title)
-    col.table(cold_start.list_table(ratings, items, item_scores))
+    with col:
+        ui.text_table(cold_start.list_table(ratings, items, item_scores))
 popular = popular_items(ratings, TOP_N, seen=rated)
 st.caption(f"Your list shares {cold_start.overlap(yours, newcomer)} of {TOP_N} items with a newcomer's and "
            f"{cold_start.overlap(yours, popular)} with the {TOP_N} most-rated items (popular is not the same as "

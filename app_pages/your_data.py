@@ -21,9 +21,10 @@ st.markdown(
     f"Up to {rdata.MAX_FILE_BYTES // 2**20} MB (unzipped) and {rdata.MAX_RATINGS:,} ratings; nothing leaves this computer."
 )
 
-uploads = st.file_uploader("Ratings file, a ratings file and its titles file, or a MovieLens zip", key=state.UPLOAD_WIDGET,
+uploads = st.file_uploader("Ratings file, a ratings file and its titles file, or a MovieLens zip", key=state.upload_widget(),
                            type=["csv", "tsv", "data", "dat", "txt", "zip", "item", "base", "test"],
-                           accept_multiple_files=True)
+                           accept_multiple_files=True, help=f"Only files up to {rdata.MAX_FILE_BYTES // 2**20} MB "
+                           "(unzipped) can be used; the uploader takes bigger ones only to say so.")
 files = [(f.name, f.getvalue()) for f in uploads or []]
 fingerprint = hashlib.sha1(b"".join(name.encode() + content[:65536] + str(len(content)).encode()
                                     for name, content in files)).hexdigest() if files else None
@@ -37,6 +38,9 @@ if fingerprint != st.session_state.get(state.UPLOAD_SEEN):
                 loaded = rdata.load_upload(files)
         except rdata.RatingsFormatError as error:
             st.session_state[state.PENDING_ERROR] = str(error)
+            if isinstance(error, rdata.FileTooLargeError):  # never usable: the next file replaces it, not joins it
+                state.empty_uploader()
+                st.rerun()
         else:
             st.session_state[state.PENDING] = (" + ".join(name for name, _ in files), fingerprint[:12], loaded)
 

@@ -3,10 +3,15 @@
 Pages stay layout-only and the figures stay testable: a test can build a figure from a known
 history and read its traces back. Every axis says what it measures and in which unit, because a
 learner looking at a chart in class has no one to ask.
+
+Plotly draws a subset of HTML in every label (``<b>``, ``<br>``, ``<a href>``...), and titles, genres
+and ids can come from a learner's file, so text that reaches a figure goes through `label` first:
+a title like ``<a href="...">`` is drawn as those characters, never as a link.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
@@ -32,6 +37,11 @@ GRID = dict(showgrid=True, gridcolor="#e5e7eb")
 CLIP_FACTOR = DIVERGENCE_FACTOR
 
 
+def label(value: object) -> str:
+    """Text for a Plotly label, drawn literally: ``&``, ``<`` and ``>`` as entities (Plotly decodes them)."""
+    return html.escape(str(value), quote=False)
+
+
 def number(value: float, digits: int = 4) -> str:
     """A table cell for a number: no "None" or "nan" — a dash where there is no value."""
     if value is None or not math.isfinite(value):
@@ -50,7 +60,7 @@ def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.F
         margin=dict(l=10, r=10, t=60 if title else 40, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
         plot_bgcolor="white",
-        title=dict(text=title, x=0, font=dict(size=15)) if title else None,
+        title=dict(text=label(title), x=0, font=dict(size=15)) if title else None,
     )
     return fig
 
@@ -188,8 +198,8 @@ def matrix_heatmap(
     fig = go.Figure(
         go.Heatmap(
             z=frame.to_numpy(dtype=float),
-            x=[str(c) for c in frame.columns],
-            y=[str(i) for i in frame.index],
+            x=[label(c) for c in frame.columns],
+            y=[label(i) for i in frame.index],
             colorscale=colorscale,
             zmin=zmin,
             zmax=zmax,
@@ -239,7 +249,7 @@ def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int
 def vector_bars(values: np.ndarray, title: str, y_title: str, labels: Sequence[str] | None = None, color: str = TRAIN_COLOR, tickformat: str | None = None) -> go.Figure:
     """One vector as bars (a user's factors, a term-by-term product)."""
     values = np.asarray(values, dtype=float)
-    x = list(labels) if labels is not None else [f"f{j + 1}" for j in range(values.shape[0])]
+    x = [label(s) for s in labels] if labels is not None else [f"f{j + 1}" for j in range(values.shape[0])]
     colors = [color if v >= 0 else PALETTE[1] for v in values]
     fig = go.Figure(go.Bar(x=x, y=values, marker_color=colors, hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_xaxes(title_text="latent feature" if labels is None else "")
@@ -280,7 +290,7 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str, 
         )
     fig = go.Figure(
         go.Bar(
-            x=frame[x].astype(str),
+            x=frame[x].map(label),
             y=frame[y],
             error_y=error,
             marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(frame))],
@@ -305,10 +315,10 @@ def scatter_2d(frame: pd.DataFrame, x: str, y: str, color: str, hover: str, titl
                 x=part[x],
                 y=part[y],
                 mode="markers",
-                name=str(group),
-                text=part[hover],
+                name=label(group),
+                text=part[hover].map(label),
                 marker=dict(size=7, color=PALETTE[i % len(PALETTE)], opacity=0.75),
-                hovertemplate="%{text}<extra>" + str(group) + "</extra>",
+                hovertemplate="%{text}<extra>" + label(group) + "</extra>",
             )
         )
     fig.update_xaxes(title_text=x_title, **GRID)

@@ -25,12 +25,20 @@ from app_pages._ui.live import (
 from app_pages._ui.progress import progress_of
 from app_pages._ui.quiz import key_insight, questions, quiz_block, replacements, show_code
 from app_pages._ui.shell import LESSONS, configure_jax, data_summary, lesson_header, lesson_tabs, sidebar
-from app_pages._ui.traces import layer, mf_prediction_trace, mlp_step, pick_user_and_item, stage_table, text
+from app_pages._ui.traces import (
+    layer,
+    mf_prediction_trace,
+    mlp_step,
+    pick_user_and_item,
+    stage_table,
+    text,
+    text_table,
+)
 
 __all__ = [
     "LEARNING_RATES", "LESSONS", "MFControls", "click_controls", "configure_jax", "data_summary", "dataset", "derived",
     "epoch_table", "holdout", "key_insight", "layer", "lesson_header", "lesson_run", "lesson_tabs", "live_training",
-    "load_click_preset", "mf_controls", "mf_prediction_trace", "mlp_step", "neural_controls", "pick_user_and_item", "outcome", "progress_of", "replacements",
+    "load_click_preset", "mf_controls", "mf_prediction_trace", "mlp_step", "neural_controls", "pick_user_and_item", "outcome", "progress_of", "replacements", "text_table",
     "questions", "quiz_block", "show_code", "sidebar", "stage_table", "state_banner", "synthetic_choice", "synthetic_data", "text",
     "train_now", "training_slot",
 ]

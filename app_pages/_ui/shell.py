@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._ui import controls, data, state
+from app_pages._ui import controls, data, state, traces
 from app_pages._ui.controls import Control
 from recsys_core.data import N_ITEMS, N_USERS
 from recsys_core.lessons.engagement import TOP_K
@@ -94,8 +94,8 @@ def sidebar() -> None:
         st.subheader("Data")
         uploaded = state.UPLOADED in st.session_state
         options = DATA_CHOICE.options if uploaded else DATA_CHOICE.options[:2]
-        labels = {"synthetic": "synthetic", "sample": "sample file",
-                  "uploaded": st.session_state.get(state.UPLOADED_NAME, "your file")}
+        labels = {"synthetic": "synthetic", "sample": "sample file",  # option labels are markdown
+                  "uploaded": traces.text(st.session_state.get(state.UPLOADED_NAME, "your file"))}
         choice = controls.widget(Control(state.DATA, DATA_CHOICE.label, "segmented", options,
                                          fmt=lambda c: labels[c],
                                          help="The synthetic catalogue plants genres and tastes, so the app can compare "
@@ -109,7 +109,7 @@ def sidebar() -> None:
         elif choice == "sample":
             st.caption("In use: the bundled sample file.")
         else:
-            st.caption(f"In use: your file **{st.session_state.get(state.UPLOADED_NAME, '')}**.")
+            st.caption(f"In use: your file **{traces.text(st.session_state.get(state.UPLOADED_NAME, ''))}**.")
         st.subheader("Training")
         controls.widget(PACE, DEFAULT_PACE)
         st.divider()

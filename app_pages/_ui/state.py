@@ -19,6 +19,7 @@ LEARNER, CLASS = "learner", "class"
 # Uploads: the data in use, and a file loaded but not yet in use ("Use this file").
 UPLOADED, UPLOADED_NAME, UPLOADED_KEY = "uploaded", "uploaded_name", "uploaded_key"
 PENDING, PENDING_ERROR, UPLOAD_WIDGET, UPLOAD_SEEN = "pending_upload", "upload_error", "upload", "upload_seen"
+UPLOAD_RESETS = "upload_resets"  # how often the uploader was emptied (its key changes each time)
 
 PROGRESS = "progress"  # {lesson: {"visited", "trained", "quiz": {question: correct}}}
 RANK_PAIR = "cf_pair"  # lesson 2's two-rank comparison, kept until the next "Train both"
@@ -55,6 +56,19 @@ def quiz_experiment(lesson: str, question: str) -> str:
 
 def button(lesson: str, name: str) -> str:
     return f"{lesson}:{name}"
+
+
+def upload_widget() -> str:
+    """The uploader's key: `UPLOAD_WIDGET`, then a new one after each `empty_uploader`."""
+    resets = st.session_state.get(UPLOAD_RESETS, 0)
+    return f"{UPLOAD_WIDGET}:{resets}" if resets else UPLOAD_WIDGET
+
+
+def empty_uploader() -> None:
+    """Drop every file from the uploader (Streamlit has no other way than a new key); the next
+    rerun draws it empty and, with nothing chosen yet, keeps the message about the dropped file."""
+    st.session_state[UPLOAD_RESETS] = st.session_state.get(UPLOAD_RESETS, 0) + 1
+    st.session_state[UPLOAD_SEEN] = None
 
 
 def move_widget(key: str, value: Any) -> None:

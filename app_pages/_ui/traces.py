@@ -7,6 +7,7 @@ title can never become a link, an image or markup.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -20,21 +21,33 @@ from recsys_core.models.mf import MFParams, mf_trace
 
 STAGE_COLUMNS = ["Stage", "Input shape", "Operation", "Output shape", "Example (live)"]
 _MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()#+-.!|<>~$:"})
+# GitHub-flavoured markdown turns bare URLs (http://, https://, www.) and e-mail addresses into
+# links after escapes are resolved, so no escape stops it; an invisible word joiner does.
+_AUTOLINK = re.compile(r"(https?:)(?=//)|(www)(?=\.)|(@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def text(value: object) -> str:
-    """Data as literal text inside markdown: every markdown and HTML special character escaped."""
-    return str(value).translate(_MARKDOWN_SPECIALS)
+    """Data as literal text inside markdown: every markdown and HTML special character escaped, and
+    a URL or e-mail address kept from becoming a link (a word joiner after ``http:``, ``www``, ``@``)."""
+    return _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, str(value)).translate(_MARKDOWN_SPECIALS)
+
+
+def text_table(frame: pd.DataFrame) -> None:
+    """A static table (it wraps long titles instead of cutting them) whose cells are data, not markdown:
+    `st.table` renders cells as markdown, so every text cell is escaped."""
+    st.table(frame.map(lambda v: text(v) if isinstance(v, str) else v))
 
 
 def stage_table(stages: Sequence[dict[str, str]]) -> None:
     """The seed's data-flow table, with every shape and example taken from live objects."""
     frame = pd.DataFrame(
-        [[f"{i}. {s['stage']}", s["input"], s["operation"], s["output"], s["example"]] for i, s in enumerate(stages, 1)],
+        [[text(f"{i}. {s['stage']}"), *(text(s[c]) for c in ("input", "operation", "output", "example"))]
+         for i, s in enumerate(stages, 1)],
         columns=STAGE_COLUMNS,
     )
-    # A static table wraps long cells (a dataframe would hide the examples off to the right) and
-    # shows cell text as text, never as markdown.
+    # A static table wraps long cells (a dataframe would hide the examples off to the right); it
+    # renders cells as markdown, so the cells (plain text, titles and ids among them) are escaped.
     st.table(frame.set_index("Stage"))
 
 
@@ -98,7 +111,7 @@ def mf_prediction_trace(params: MFParams, train: Ratings, val: Ratings, user: in
               "and two learned biases — how generous this user is, how much everyone likes this item.",
               lambda: (dot(), parts()))
     else:
-        layer("Layer 1 — user feature vector extraction", f"1 x {k}", f"User {uid}'s row (index {user}) of the user "
+        layer("Layer 1 — user feature vector extraction", f"1 x {k}", f"User {text(uid)}'s row (index {user}) of the user "
               "feature matrix.", user_bars)
         layer("Layer 2 — item feature vector extraction", f"1 x {k}", f"The item's row (index {item}) of the item "
               "feature matrix.", item_bars)
@@ -110,7 +123,7 @@ def mf_prediction_trace(params: MFParams, train: Ratings, val: Ratings, user: in
         if clipped != trace["prediction"] else ""
     verdict = (f"Predicted **{clipped:.2f}**{clip_note}, known **{known:g}** — {where}; error "
                f"**{plots.signed(clipped - known)} stars**." if known is not None else
-               f"User {uid} never rated this item: **{clipped:.2f} stars**{clip_note} is the model's guess for a "
+               f"User {text(uid)} never rated this item: **{clipped:.2f} stars**{clip_note} is the model's guess for a "
                "missing cell.")
     final = "Layer 3 — compare the prediction with the known rating" if layout == "basics" else \
         "Layer 4 — rating prediction output"

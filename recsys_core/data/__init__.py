@@ -7,6 +7,7 @@ from recsys_core.data.clicks import ClickData, click_dataset
 from recsys_core.data.loaders import (
     MAX_FILE_BYTES,
     MAX_RATINGS,
+    FileTooLargeError,
     RatingsFormatError,
     load_ratings,
     load_upload,
@@ -33,7 +34,8 @@ from recsys_core.data.synthetic import N_ITEMS, N_USERS, synthetic
 
 __all__ = [
     "FILL_CHOICES", "GENRES", "MAX_DENSE_CELLS", "MAX_FILE_BYTES", "MAX_RATINGS", "ML_1M", "ML_100K", "ClickData",
-    "N_ITEMS", "N_USERS", "TEST_FRACTION", "MovieLensShape", "PlantedTruth", "Ratings", "RatingsFormatError", "click_dataset", "describe", "fill_missing",
-    "held_out_share", "holdout_split", "kfold", "kfold_indices", "leave_last_out", "load_ratings", "load_upload", "matrix_window",
+    "FileTooLargeError", "N_ITEMS", "N_USERS", "TEST_FRACTION", "MovieLensShape", "PlantedTruth", "Ratings",
+    "RatingsFormatError", "click_dataset", "describe", "fill_missing", "held_out_share", "holdout_split", "kfold",
+    "kfold_indices", "leave_last_out", "load_ratings", "load_upload", "matrix_window",
     "movielens_like", "rating_matrix", "synthetic",
 ]

@@ -17,13 +17,14 @@ from recsys_core.data.ratings import Ratings
 from recsys_core.data.text import (
     MAX_FILE_BYTES,
     MAX_RATINGS,
+    FileTooLargeError,
     RatingsFormatError,
     _is_archive,
     _read_source,
 )
 from recsys_core.data.titles import _items_file_beside, read_titles, titles_for
 
-__all__ = ["MAX_FILE_BYTES", "MAX_RATINGS", "RatingsFormatError", "load_ratings", "load_upload"]
+__all__ = ["MAX_FILE_BYTES", "MAX_RATINGS", "FileTooLargeError", "RatingsFormatError", "load_ratings", "load_upload"]
 
 
 def load_ratings(

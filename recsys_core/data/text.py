@@ -59,6 +59,11 @@ class RatingsFormatError(ValueError):
         return (type(self), (self.source, self.problem, self.line))
 
 
+class FileTooLargeError(RatingsFormatError):
+    """A file (or a zip member, unzipped) over `MAX_FILE_BYTES`: no line of it can help, so the
+    upload page drops it from the uploader instead of keeping it beside the next file chosen."""
+
+
 def _normalise_name(name: str) -> str:
     return "".join(ch for ch in name.strip().strip("\"'").lower() if ch not in " _-.")
 
@@ -116,7 +121,7 @@ def _read_source(source, name: str | None) -> tuple[str, bytes | str, Path | Non
 
 def _check_size(display: str, size: int, advice: str = _SAMPLE_ADVICE, unzipped: bool = False) -> None:
     if size > MAX_FILE_BYTES:
-        raise RatingsFormatError(display, _size_problem(f"{size / 2**20:.1f} MB", advice, unzipped))
+        raise FileTooLargeError(display, _size_problem(f"{size / 2**20:.1f} MB", advice, unzipped))
 
 
 def _size_problem(size: str, advice: str, unzipped: bool) -> str:
@@ -136,7 +141,7 @@ def _read_limited(stream: BinaryIO, display: str, advice: str, chunk_bytes: int 
     while chunk := stream.read(chunk_bytes):
         total += len(chunk)
         if total > MAX_FILE_BYTES:
-            raise RatingsFormatError(
+            raise FileTooLargeError(
                 display, _size_problem(f"over {MAX_FILE_BYTES / 2**20:g} MB", advice, unzipped=True)
             )
         chunks.append(chunk)

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -66,6 +67,18 @@ def texts(at: AppTest) -> str:
     parts = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error") for e in getattr(at, kind)]
     parts += [f"{m.label}: {m.value}" for m in at.metric]
     return "\n".join(str(p) for p in parts)
+
+
+def table(at: AppTest, which: int = 0) -> pd.DataFrame:
+    """The ``which``-th `st.table` as a learner reads it: st.table renders its cells as markdown, so
+    the pages escape them (`ui.text`); here the escapes and word joiners are taken out again."""
+    def plain(value):
+        return re.sub(r"\\(.)", r"\1", value).replace("\u2060", "") if isinstance(value, str) else value
+
+    frame = at.table[which].value
+    frame = frame.map(plain)
+    frame.index = frame.index.map(plain)
+    return frame
 
 
 def chart_specs(at: AppTest) -> list[dict]:

@@ -11,6 +11,7 @@ from tests.app.conftest import (
     open_page,
     open_with_file,
     show_tab,
+    table,
     texts,
     train_now,
 )
@@ -24,7 +25,7 @@ def chart(at, title_part: str) -> dict:
 
 
 def stages(at):
-    return at.table[0].value.reset_index()
+    return table(at, 0).reset_index()
 
 
 def trained_pipeline(query: dict | None = None):

@@ -4,7 +4,7 @@ grades (also from the learner's run), the URL sets controls, and a file without 
 import json
 
 from recsys_core.lessons.defaults import ENGAGEMENT
-from tests.app.conftest import TRAINING, chart_specs, decode, open_page, show_tab, texts, train_now
+from tests.app.conftest import TRAINING, chart_specs, decode, open_page, show_tab, table, texts, train_now
 
 PAGE = "app_pages/engagement.py"
 EXPERIMENT = "4 · Engagement experiment"
@@ -16,7 +16,7 @@ def chart(at, title_part: str) -> dict:
 
 def test_the_pipeline_shows_the_six_stages_of_the_trained_model():
     at = train_now(open_page(PAGE))
-    stages = at.table[0].value.reset_index()
+    stages = table(at, 0).reset_index()
     assert [s.split(". ", 1)[1] for s in stages["Stage"]] == [
         "User interaction data collection", "Data preprocessing", "Feature engineering", "Model training",
         "Model evaluation", "Recommendation generation"]
@@ -47,7 +47,7 @@ def test_changing_controls_retrains_and_resimulates():
     at.select_slider(key="eng_dim").set_value(8).run()
     assert not at.exception and any("Finished all 10 epochs" in s.value for s in at.success)
     show_tab(at, "1 · Pipeline trace")
-    assert at.table[0].value.reset_index().iloc[2]["Output shape"] == "50,000 rows x 16 columns"
+    assert table(at, 0).reset_index().iloc[2]["Output shape"] == "50,000 rows x 16 columns"
     show_tab(at, EXPERIMENT)
     at.slider(key="eng_k").set_value(3).run()
     assert "1,000 sessions x 3 items" in json.dumps(chart(at, "Click-through rate")["layout"]["title"])

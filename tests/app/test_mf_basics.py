@@ -10,6 +10,7 @@ from tests.app.conftest import (
     metric_value,
     open_page,
     show_tab,
+    table,
     texts,
     train_now,
 )
@@ -40,7 +41,7 @@ def test_other_tabs_say_the_model_is_untrained_until_it_trains_then_show_the_sam
     at = open_page(PAGE)  # the pipeline tab opens first
     assert "has not been trained yet" in texts(at) and not at.table
     train_now(at)
-    stages = at.table[0].value.reset_index()
+    stages = table(at, 0).reset_index()
     assert [s.split(". ", 1)[1] for s in stages["Stage"]] == ["Input data", "Initialize factor matrices",
                                                              "Matrix multiplication", "Loss calculation", "Update features"]
     assert "1,000 rows x 500 columns" in stages.iloc[0]["Input shape"]
@@ -141,4 +142,4 @@ def test_the_lesson_runs_on_a_learners_own_file_without_planted_truth():
     assert any("Finished all 15 epochs" in s.value for s in at.success)
     assert not any("planted" in m.value for m in at.markdown)
     show_tab(at, "1 · Pipeline trace")
-    assert "100 rows x 80 columns" in at.table[0].value.reset_index().iloc[0]["Input shape"]
+    assert "100 rows x 80 columns" in table(at, 0).reset_index().iloc[0]["Input shape"]

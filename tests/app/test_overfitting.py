@@ -4,7 +4,7 @@ names what worked, the quiz quotes the learner's own Before run, and the URL set
 
 import re
 
-from tests.app.conftest import TRAINING, badges, chart_specs, open_page, show_tab, texts
+from tests.app.conftest import TRAINING, badges, chart_specs, open_page, show_tab, table, texts
 
 PAGE = "app_pages/overfitting.py"
 
@@ -36,7 +36,7 @@ def test_the_page_opens_on_the_before_model_trains_it_and_shows_it_overfits():
 def test_the_pipeline_traces_the_click_data_and_the_model_in_memory():
     at = open_page(PAGE, tab=TRAINING)
     show_tab(at, "1 · Pipeline trace")
-    stages = at.table[0].value.reset_index()
+    stages = table(at, 0).reset_index()
     assert [s.split(". ", 1)[1] for s in stages["Stage"]] == [
         "Click log (fixed dataset)", "Feature engineering", "Split and standardise", "Model", "Training", "Evaluation"]
     assert stages.iloc[2]["Output shape"] == "train 4,000 x 19, validation 4,000 x 19"

@@ -4,7 +4,7 @@
 import pandas as pd
 
 from recsys_core.data import synthetic
-from tests.app.conftest import metric_value, open_page, open_with_file
+from tests.app.conftest import metric_value, open_page, open_with_file, table
 
 PAGE = "app_pages/rate_items.py"
 
@@ -16,7 +16,7 @@ def star_widgets(at) -> dict[int, str]:
 
 def top10(at, which: int = 0) -> pd.DataFrame:
     """Your list (0) or a newcomer's (1), as the page's tables show them."""
-    return at.table[which].value
+    return table(at, which)
 
 
 def test_the_page_shows_twelve_items_and_with_no_ratings_you_get_the_newcomer_list():

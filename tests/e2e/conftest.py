@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,20 +53,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app as `make run` serves it (`python -m app_pages.serve`: libraries loaded and lesson
-    programs compiled in the background at start) on a free loopback port; yields its base URL.
+@contextmanager
+def streamlit_server(progress_dir: Path, *options: str, env: dict[str, str] | None = None,
+                     log_name: str | None = None) -> Iterator[tuple[str, Path]]:
+    """The app as `make run` serves it (`python -m app_pages.serve`: `streamlit run app.py` with the
+    libraries loaded and the lessons' programs compiled in the background at start) on a free
+    loopback port; yields (base URL, server log path).
 
-    Each module's server keeps learners' progress in a directory of its own.
+    ``options`` are passed after the port (``--client.showErrorDetails none``, ...); learners'
+    progress goes to ``progress_dir``.
     """
     port = _free_port()
-    env = {**os.environ, "RECSYS_LAB_DATA_DIR": str(tmp_path_factory.mktemp("progress"))}
+    env = {**os.environ, "RECSYS_LAB_DATA_DIR": str(progress_dir), **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"server-{port}.log", "w")  # noqa: SIM115 - closed at teardown
+    log_path = ARTIFACTS / (log_name or f"server-{port}.log")
+    log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
-        [sys.executable, "-m", "app_pages.serve", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        [sys.executable, "-m", "app_pages.serve", "--server.port", str(port), *options],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -84,13 +89,26 @@ def server(tmp_path_factory):
     else:
         process.kill()
         pytest.fail("streamlit did not become healthy within 90 s")
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield url, log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a free loopback port for this module; yields its base URL.
+
+    Each module's server keeps learners' progress in a directory of its own.
+    """
+    with streamlit_server(tmp_path_factory.mktemp("progress"), "--server.address", "127.0.0.1",
+                          "--server.headless", "true", "--browser.gatherUsageStats", "false") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from recsys_core.data import RatingsFormatError, load_ratings, load_upload
+from recsys_core.data import FileTooLargeError, RatingsFormatError, load_ratings, load_upload
 from recsys_core.data.text import _read_limited
 from tests.fixtures import movielens
 
@@ -227,6 +227,17 @@ def test_every_selected_file_is_checked_against_the_size_limit(monkeypatch):
     assert str(error) == (
         "u.item: the file is 1.5 MB; the limit is 1 MB. Load a sample of it instead, for example its first million lines."
     )
+
+
+def test_size_refusals_are_file_too_large_errors_and_other_refusals_are_not(monkeypatch):
+    """The upload page drops a file too large to use from the uploader; it tells them apart by type."""
+    monkeypatch.setattr("recsys_core.data.text.MAX_FILE_BYTES", ONE_MB)
+    for files in ([("u.data", BOMB)], [("ml-100k.zip", zipped({"ml-100k/u.data": BOMB}))],
+                  [("u.data", U_DATA), ("u.item", b"x" * (3 * ONE_MB // 2))]):
+        assert isinstance(error_of(files), FileTooLargeError), files
+    assert not isinstance(error_of([("u.data", b"1\t1\tfive\n2\t2\t4\n")]), FileTooLargeError)
+    with pytest.raises(FileTooLargeError):
+        _read_limited(io.BytesIO(b"x" * (2 * ONE_MB)), "a.zip: u.data", advice="Use a sample.")
 
 
 # --- a ratings file and its titles file, selected together -------------------------------------

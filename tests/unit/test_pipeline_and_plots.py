@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recsys_core import data, plots
@@ -83,3 +84,28 @@ def test_training_curves_show_accuracy_in_percent_when_asked():
     fig = plots.training_curves(history, "binary cross-entropy", "accuracy", metric_as_percent=True)
     assert fig.layout.yaxis2.title.text == "accuracy (%)"
     assert list(fig.data[3].y) == pytest.approx([65.0, 72.0])
+
+
+def test_text_from_a_file_reaches_plotly_labels_as_entities_never_as_tags():
+    title = '<b>big</b> <a href="http://example.org/r">link</a> & more'
+    frame = data.matrix_window(data.synthetic(n_users=20, n_items=10, n_ratings=80, seed=0), 5, 5)
+    frame.columns = [title, *frame.columns[1:]]
+    fig = plots.matrix_heatmap(frame, f"Window of {title}")
+    assert fig.data[0].x[0] == "&lt;b&gt;big&lt;/b&gt; &lt;a href=\"http://example.org/r\"&gt;link&lt;/a&gt; &amp; more"
+    assert "<" not in fig.layout.title.text
+    bars = plots.vector_bars(np.ones(2), title, "weight", labels=[title, "<br>"])
+    assert list(bars.data[0].x) == [plots.label(title), "&lt;br&gt;"]
+    points = pd.DataFrame({"x": [0.0, 1.0], "y": [1.0, 0.0], "genre": ["<i>g</i>", "ok"], "label": [title, "plain"]})
+    scatter = plots.scatter_2d(points, "x", "y", "genre", "label", "map", "x", "y")
+    assert scatter.data[0].name == "&lt;i&gt;g&lt;/i&gt;" and "<i>" not in scatter.data[0].hovertemplate
+    assert list(scatter.data[0].text) == [plots.label(title)]
+
+
+def test_ui_text_escapes_markdown_and_keeps_urls_from_becoming_links():
+    from app_pages._ui.traces import WORD_JOINER, text
+
+    escaped = text("![x](http://example.org/p.png) **b** www.a.org me@a.org :red[x]")
+    for special in "![]()*:":
+        assert f"\\{special}" in escaped
+    assert f"http\\:{WORD_JOINER}//" in escaped and f"www{WORD_JOINER}\\." in escaped and f"@{WORD_JOINER}a" in escaped
+    assert text("Toy Story (1995)") == "Toy Story \\(1995\\)"
