@@ -50,7 +50,7 @@ def _asset_texts() -> list[tuple[str, str]]:
             for key in QUIZ_KEYS:
                 values = q.get(key, [])
                 for value in values if isinstance(values, list) else [values]:
-                    texts.append((f"{path.name}:{q['id']}.{key}", value))
+                    texts.append((f"{path.name}:{q.get('id', 'replacement')}.{key}", value))
     return texts
 
 
