@@ -38,7 +38,9 @@ class QuizFormatError(ValueError):
     """A quiz file is malformed; the message names the file and the question."""
 
 
-def _question(item: dict, where: str) -> Question:
+def _question(item: dict, file: str, position: str) -> Question:
+    """One question of a bank, checked; errors name the file and the question (``position`` until
+    its id is known)."""
     try:
         q = Question(
             id=str(item["id"]),
@@ -51,11 +53,11 @@ def _question(item: dict, where: str) -> Question:
             experiment_label=item.get("experiment_label", ""),
         )
     except KeyError as missing:
-        raise QuizFormatError(f"{where}: missing field {missing}") from None
+        raise QuizFormatError(f"{file}, {position}: missing field {missing}") from None
     if len(q.options) < 2:
-        raise QuizFormatError(f"{where} ({q.id}): needs at least two options")
+        raise QuizFormatError(f"{file}, question {q.id}: needs at least two options")
     if q.answer is not None and not 0 <= q.answer < len(q.options):
-        raise QuizFormatError(f"{where} ({q.id}): answer {q.answer} is not an option index")
+        raise QuizFormatError(f"{file}, question {q.id}: answer {q.answer} is not an option index")
     return q
 
 
@@ -63,7 +65,7 @@ def load_quiz(lesson: str, quiz_dir: Path = QUIZ_DIR) -> list[Question]:
     """Read and check one lesson's questions (every answer index must point at an option)."""
     path = quiz_dir / f"{lesson}.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
-    questions = [_question(item, f"{path.name}, question {n}") for n, item in enumerate(raw["questions"], start=1)]
+    questions = [_question(item, path.name, f"question {n}") for n, item in enumerate(raw["questions"], start=1)]
     if len({q.id for q in questions}) != len(questions):
         raise QuizFormatError(f"{path.name}: question ids must be unique")
     return questions
@@ -78,7 +80,7 @@ def load_replacements(lesson: str, quiz_dir: Path = QUIZ_DIR) -> dict[str, Quest
     """
     path = quiz_dir / f"{lesson}.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
-    return {replaced: _question({**item, "id": replaced}, f"{path.name}, replacement for {replaced}")
+    return {replaced: _question({**item, "id": replaced}, path.name, f"the replacement for {replaced}")
             for replaced, item in raw.get("replacements", {}).items()}
 
 

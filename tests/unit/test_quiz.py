@@ -57,3 +57,19 @@ def test_a_malformed_quiz_file_names_the_file_and_the_question(tmp_path):
     (tmp_path / "broken.json").write_text(json.dumps(bad))
     with pytest.raises(quiz.QuizFormatError, match="broken.json, question q1: answer 5"):
         quiz.load_quiz("broken", quiz_dir=tmp_path)
+
+
+def test_replacement_questions_take_the_id_of_the_step_they_replace_and_are_checked_too(tmp_path):
+    bank = {"questions": [{"id": "q1", "prompt": "?", "options": ["a", "b"], "answer": 0, "explanation": "."}],
+            "replacements": {"q1": {"prompt": "other?", "options": ["x", "y", "z"], "answer": None,
+                                    "explanation": "", "experiment": "run"}}}
+    (tmp_path / "lesson.json").write_text(json.dumps(bank))
+    replacement = quiz.load_replacements("lesson", quiz_dir=tmp_path)["q1"]
+    assert replacement.id == "q1" and replacement.options == ("x", "y", "z") and replacement.experiment == "run"
+    bank["replacements"]["q1"]["answer"] = 7
+    (tmp_path / "lesson.json").write_text(json.dumps(bank))
+    with pytest.raises(quiz.QuizFormatError, match="lesson.json, question q1: answer 7"):
+        quiz.load_replacements("lesson", quiz_dir=tmp_path)
+    for lesson in ("collaborative_filtering", "engagement"):  # the shipped banks load, each replacing a real step
+        ids = {q.id for q in quiz.load_quiz(lesson)}
+        assert set(quiz.load_replacements(lesson)) <= ids and quiz.load_replacements(lesson)
