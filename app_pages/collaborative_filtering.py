@@ -65,8 +65,7 @@ if training_tab.open:
         if run is not None and run.trained:
             last = run.history[run.params_epoch]
             m = st.columns(3)
-            m[0].metric("Validation RMSE", f"{last.val_metric:.3f} stars", delta=f"{last.val_metric - baseline:+.3f} vs. "
-                        "guessing the mean", delta_color="inverse", help="The typical miss on held-out ratings, in stars.")
+            ui.rmse_metric(m[0], last, baseline)
             m[1].metric("Guess-the-mean RMSE", f"{baseline:.3f} stars")
             m[2].metric("Training time", f"{sum(r.seconds for r in run.history):.2f} s", help=f"{run.epochs_done:,} epochs")
         if run is not None:

@@ -18,6 +18,7 @@ from app_pages._ui.live import (
     lesson_run,
     live_training,
     outcome,
+    rmse_metric,
     state_banner,
     train_now,
     training_slot,
@@ -37,7 +38,7 @@ from app_pages._ui.traces import (
 
 __all__ = [
     "LEARNING_RATES", "LESSONS", "MFControls", "click_controls", "configure_jax", "data_summary", "dataset", "derived",
-    "epoch_table", "holdout", "key_insight", "layer", "lesson_header", "lesson_run", "lesson_tabs", "live_training",
+    "epoch_table", "rmse_metric", "holdout", "key_insight", "layer", "lesson_header", "lesson_run", "lesson_tabs", "live_training",
     "load_click_preset", "mf_controls", "mf_prediction_trace", "mlp_step", "neural_controls", "pick_user_and_item", "outcome", "progress_of", "replacements", "text_table",
     "questions", "quiz_block", "show_code", "sidebar", "stage_table", "state_banner", "synthetic_choice", "synthetic_data", "text",
     "train_now", "training_slot",

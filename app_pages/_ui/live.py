@@ -25,7 +25,7 @@ from app_pages._ui.slots import TrainingSlots
 from recsys_core import plots
 from recsys_core.lessons.notes import observations
 from recsys_core.training import loop
-from recsys_core.training.loop import Trainer, TrainingRun
+from recsys_core.training.loop import EpochRecord, Trainer, TrainingRun
 
 MAX_CONCURRENT_TRAININGS = 2  # CPU bound: more at once only slows everyone on a 2-core laptop
 CHUNK_SECONDS = 0.15  # training between two chances to redraw or honour Stop
@@ -189,6 +189,12 @@ def outcome(run: TrainingRun) -> None:
         st.warning(run.message + " Every tab shows the model as it was then.", icon=":material/stop_circle:")
     elif run.message:
         st.success(run.message, icon=":material/check_circle:")
+
+
+def rmse_metric(column: Any, record: EpochRecord, baseline: float) -> None:
+    """The run's validation RMSE against guessing the mean (the MF lessons' headline number)."""
+    column.metric("Validation RMSE", f"{record.val_metric:.3f} stars", delta=f"{record.val_metric - baseline:+.3f} vs. "
+                  "guessing the mean", delta_color="inverse", help="The typical miss on held-out ratings, in stars.")
 
 
 def epoch_table(run: TrainingRun, trainer: Trainer) -> None:

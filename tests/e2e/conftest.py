@@ -33,6 +33,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# What app_pages/serve.py logs when the lessons' programs are compiled (or why they are not).
+WARMED = re.compile("lesson programs ready|warm-up failed")
 # A lesson's first training compiles JAX programs on a 2-core machine: be generous.
 ACTION_TIMEOUT_MS = 120_000
 
@@ -55,15 +57,16 @@ def _free_port() -> int:
 
 @contextmanager
 def streamlit_server(progress_dir: Path, *options: str, env: dict[str, str] | None = None,
-                     log_name: str | None = None) -> Iterator[tuple[str, Path]]:
+                     log_name: str | None = None, port: int | None = None) -> Iterator[tuple[str, Path]]:
     """The app as `make run` serves it (`python -m app_pages.serve`: `streamlit run app.py` with the
     libraries loaded and the lessons' programs compiled in the background at start) on a free
     loopback port; yields (base URL, server log path).
 
     ``options`` are passed after the port (``--client.showErrorDetails none``, ...); learners'
-    progress goes to ``progress_dir``.
+    progress goes to ``progress_dir``; ``port`` is a free one unless given (a restarted server on
+    the same address).
     """
-    port = _free_port()
+    port = port or _free_port()
     env = {**os.environ, "RECSYS_LAB_DATA_DIR": str(progress_dir), **(env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / (log_name or f"server-{port}.log")
@@ -89,6 +92,10 @@ def streamlit_server(progress_dir: Path, *options: str, env: dict[str, str] | No
     else:
         process.kill()
         pytest.fail("streamlit did not become healthy within 90 s")
+    # Tests meet the server as a class does a little after the teacher started it: warmed up.
+    # (Timing tests, such as Stop within half a second, would otherwise race the warm-up.)
+    while time.monotonic() < deadline + 90 and not WARMED.search(log_path.read_text(errors="replace")):
+        time.sleep(0.3)
     try:
         yield url, log_path
     finally:

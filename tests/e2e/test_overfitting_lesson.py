@@ -20,6 +20,8 @@ def test_loading_the_seeds_solution_trains_it_and_every_target_badge_passes(serv
     expect(page.get_by_text("3 of 3 targets met")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Validation accuracy ≥ 80%: (8\d|9\d)\.\d%"))).to_be_visible()
     assert "of_dropout_rate=0.3" in page.url and "of_early_stopping=true" in page.url
+    page.get_by_role("button", name=re.compile(r"Train the sweep \(5 runs\)")).click()  # five more runs: on request
+    wait_idle(page)
     expect(page.get_by_text(re.compile("alone (meets|each meet) all three targets|No single change"))).to_be_visible()
     screenshot(page, "overfitting_after")
     open_tab(page, "Quiz")

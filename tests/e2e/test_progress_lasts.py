@@ -9,56 +9,25 @@ restart it, on one port (the same address) and one data directory.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, open_tab, wait_idle
+from tests.e2e.conftest import _free_port, open_tab, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 TOTAL_QUESTIONS = 17  # lessons 1-4: 4 + 4 + 4 + 5
 
 
 @contextmanager
-def streamlit_server(port: int, data_dir, name: str):
-    """`streamlit run app.py` on ``port`` keeping progress in ``data_dir``; stopped (SIGTERM) on exit."""
-    env = {**os.environ, "RECSYS_LAB_DATA_DIR": str(data_dir)}
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / f"server-{name}-{port}.log", "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"streamlit exited with {process.returncode}; see {log.name}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail("streamlit did not become healthy within 90 s")
-                    time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def restartable_server(port: int, data_dir, name: str):
+    """The app on ``port`` keeping progress in ``data_dir``; stopped (SIGTERM) on exit."""
+    with streamlit_server(data_dir, "--server.address", "127.0.0.1", "--server.headless", "true",
+                          "--browser.gatherUsageStats", "false", port=port, log_name=f"server-{name}-{port}.log") as (url, _):
+        yield url
 
 
 def learner_id(page) -> str:
@@ -80,7 +49,7 @@ def test_first_answers_survive_a_reload_and_a_server_restart_and_a_new_learner_s
     context.set_default_timeout(120_000)
     page = context.new_page()
     try:
-        with streamlit_server(port, data_dir, "before-restart") as url:
+        with restartable_server(port, data_dir, "before-restart") as url:
             page.goto(f"{url}/mf_basics")
             wait_idle(page)
             open_tab(page, "Quiz")
@@ -97,7 +66,7 @@ def test_first_answers_survive_a_reload_and_a_server_restart_and_a_new_learner_s
             assert learner_id(page) == learner
             expect_answers_back(page)
 
-        with streamlit_server(port, data_dir, "after-restart") as url:  # (b) the same address, a new server
+        with restartable_server(port, data_dir, "after-restart") as url:  # (b) the same address, a new server
             assert address.startswith(url)
             page.goto(address)
             wait_idle(page)
