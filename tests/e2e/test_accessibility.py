@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
@@ -30,6 +31,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Every WCAG 2.x success criterion at levels A and AA that axe-core tests.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FAILING_IMPACTS = ("serious", "critical")
+VIEWPORT = {"width": 1400, "height": 1000}  # the `page` fixture's
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def report(request):
     lines = ["", f"axe-core {rows[0]['axe']}: serious/critical nodes per page (app's own / in Streamlit's widget markup)"]
     for row in rows:
         rules = ", ".join(f"{rule} {n}" for rule, n in sorted(row["rules"].items())) or "-"
-        lines.append(f"  {row['page']:<50} {row['own']:>3} / {row['excused']:>3}   {rules}")
+        lines.append(f"  {row['page']:<50} {row['own']:>3} / {row['excused']:>3}   charts {row['charts']} "
+                     f"({row['charts_without_text']} without text)   {rules}")
     lines.append(f"  {'total':<50} {sum(r['own'] for r in rows):>3} / {sum(r['excused'] for r in rows):>3}")
     with capture.global_and_fixture_disabled():  # shown when the tests pass too
         for line in lines:
@@ -136,8 +139,29 @@ def wait_for_charts(page) -> None:
         .filter(el => el.offsetParent !== null).every(el => el.querySelector(".main-svg"))""")
 
 
+def open_expanders(page) -> None:
+    """Scan what the expanders hold too (epoch tables, the code that ran): a learner opens them."""
+    page.evaluate("""() => document.querySelectorAll("[data-testid='stExpander'] details:not([open]) > summary")
+        .forEach(summary => { if (summary.offsetParent !== null) summary.click(); })""")
+    page.wait_for_timeout(300)
+
+
+def charts_without_text(page) -> list[str]:
+    """Every visible chart must carry a text alternative that gives numbers, not just a title."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+        .filter(el => el.offsetParent !== null)
+        .filter(el => !(el.getAttribute("role") === "figure" && /[0-9]/.test(el.getAttribute("aria-label") || "")))
+        .map(el => (el.querySelector(".gtitle, .annotation-text") || {}).textContent || "(untitled chart)")""")
+
+
 def scan(page, axe_source: str, name: str, report: list[dict]) -> list[str]:
-    """axe-core on the page as it is now; returns one line per node that fails in the app's own content."""
+    """axe-core on the page as it is now; returns one line per node that fails in the app's own content
+    and one per chart without a text alternative."""
+    open_expanders(page)
+    # Every element inside the viewport: axe cannot judge the contrast of text scrolled out of view.
+    height = page.evaluate("""() => Math.max(...Array.from(document.querySelectorAll(
+        "[data-testid='stMain'], [data-testid='stSidebarContent']"), el => el.scrollHeight))""")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height + 100, VIEWPORT["height"]), 20_000)})
     wait_for_charts(page)
     if not page.evaluate("typeof axe !== 'undefined'"):  # a tab switch keeps the page, and axe with it
         page.add_script_tag(path=axe_source)
@@ -152,8 +176,12 @@ def scan(page, axe_source: str, name: str, report: list[dict]) -> list[str]:
             else:
                 own.append(f"{name}: {violation['rule']} ({violation['impact']}) in {'<'.join(node['widgets'])}: "
                            f"{node['html']} — {node['summary'].splitlines()[-1].strip()}")
+    charts = page.locator("[data-testid='stPlotlyChart']:visible").count()
+    unlabelled = charts_without_text(page)
+    page.set_viewport_size(VIEWPORT)
+    own += [f"{name}: chart without a text alternative: {title}" for title in unlabelled]
     report.append({"page": name, "axe": page.evaluate("axe.version"), "own": len(own), "excused": n_excused,
-                   "rules": counts, "violations": violations})
+                   "rules": counts, "charts": charts, "charts_without_text": len(unlabelled), "violations": violations})
     return own
 
 
@@ -175,6 +203,9 @@ def test_every_tab_of_a_trained_lesson_has_no_serious_violation(server, page, ax
         if n == 2:
             continue
         open_tab(page, tab)  # the same session: every tab shows the run just trained
+        if tab == "Quiz":  # with feedback on screen: a learner's first answer
+            page.get_by_text(re.compile(r"^A\. ")).first.click()
+            wait_idle(page)
         failures += scan(page, axe_source, f"/{lesson} · {n} · {tab}", report)
     assert not failures, "\n".join(failures)
 
