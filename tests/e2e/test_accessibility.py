@@ -1,5 +1,6 @@
 """Accessibility in a real browser: axe-core scans every page of the app, each lesson on every tab
-with a trained model, and the main controls of lesson 1 work from the keyboard alone.
+with a trained model; every chart carries a text alternative with its numbers; and lesson 1's
+training tab is reachable and operable from the keyboard alone.
 
 axe-core comes from npm (`package.json`, installed by `make test` with `npm ci`) and is injected
 from `node_modules/` by Playwright: nothing is fetched from another host. A serious or critical
@@ -19,9 +20,10 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from urllib.parse import quote_plus
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, ROOT, open_tab, wait_idle
 
@@ -222,3 +224,81 @@ def test_every_lab_page_has_no_serious_violation(server, page, axe_source, repor
         wait_idle(page)
         page.get_by_text("Results on the held-out ratings").wait_for()
     assert not (failures := scan(page, axe_source, path, report)), "\n".join(failures)
+
+
+# --- keyboard --------------------------------------------------------------------------------------------
+
+TRAINING = f"/mf_basics?pace=fast&tab={quote_plus('2 · Training trace')}"
+CONTROLS = ("[data-testid='stSlider'], [data-testid='stNumberInput'], [data-testid='stButton'], "
+            "[data-testid='stButtonGroup'], [data-testid='stCheckbox'], [data-testid='stExpander'], "
+            "[data-testid='stTabs'] [role='tablist'], [data-testid='stSidebarNavLink']")
+FOCUSED = """([widget, target]) => { const el = document.activeElement;
+    const control = el && el.matches(target) && el.closest(widget);
+    return control ? ((el.innerText || "").trim() || control.innerText.trim()).split("\\n") : []; }"""
+SLIDER, BUTTON, TAB = "input[type='range']", "button", "[role='tab']"  # what takes the focus in a widget
+
+
+def tab_to(page, widget: str, label: str, target: str, key: str = "Tab", limit: int = 120) -> int:
+    """Press ``key`` until the focus is on a ``target`` element inside the ``widget`` whose text starts
+    with ``label`` (not on its help icon); returns how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press(key)
+        # Any line: a button's text starts with its icon's name ("play_arrow").
+        if any(line.startswith(label) for line in page.evaluate(FOCUSED, [widget, target])):
+            return presses
+    raise AssertionError(f"{label!r} ({widget}) is not reachable with {key} in {limit} presses")
+
+
+def replay_caption(page) -> str:
+    return page.get_by_text(re.compile(r"^Epoch \d+ of \d+\. Colours use one scale")).inner_text()
+
+
+def test_lesson_one_training_controls_work_from_the_keyboard_alone(server, page):
+    page.goto(server + TRAINING)
+    wait_idle(page)
+    assert page.url.count("mf_k=") == 0  # the default rank, 10, is left out of the address
+    tab_to(page, "[data-testid='stSlider']", "Rank k", SLIDER)
+    page.keyboard.press("ArrowRight")  # a slider moves by one step; the lesson retrains
+    wait_idle(page)
+    assert parse_qs(urlsplit(page.url).query)["mf_k"] == ["11"]
+    rank = page.locator("[data-testid='stSlider']:visible").filter(has_text="Rank k")
+    assert rank.get_by_test_id("stSliderThumbValue").inner_text() == "11"
+    expect(page.get_by_text("Finished all 15 epochs")).to_be_visible()
+
+    tab_to(page, "[data-testid='stSlider']", "Epoch to show", SLIDER)  # replay one epoch back
+    page.keyboard.press("ArrowLeft")
+    wait_idle(page)
+    assert replay_caption(page).startswith("Epoch 14 of 15.")
+    tab_to(page, "[data-testid='stButton']", "Train", BUTTON, key="Shift+Tab")
+    page.keyboard.press("Enter")  # a fresh run: the replay starts again at its last epoch
+    wait_idle(page)
+    assert replay_caption(page).startswith("Epoch 15 of 15.")
+
+    tab_to(page, "[data-testid='stTabs'] [role='tablist']", "2 · Training trace", TAB, key="Shift+Tab")
+    page.keyboard.press("ArrowRight")  # from the open tab to the next one
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    assert parse_qs(urlsplit(page.url).query)["tab"] == ["3 · Prediction trace"]
+    assert page.get_by_role("tab", name="3 · Prediction trace").get_attribute("aria-selected") == "true"
+
+
+def test_every_control_of_lesson_one_s_training_tab_is_reached_by_tab(server, page):
+    page.goto(server + TRAINING)
+    wait_idle(page)
+    controls = page.evaluate("""(selector) => Array.from(document.querySelectorAll(selector))
+        .filter(el => el.offsetParent !== null)
+        .map((el, i) => { el.dataset.keyboardCheck = i; return el.innerText.trim().split("\\n")[0] || el.dataset.testid; })""",
+                             CONTROLS)
+    assert len(controls) >= 20  # nav links, sidebar data and pace, tabs, seven settings, Train/Stop, replay...
+    reached: set[int] = set()
+    for _ in range(250):
+        page.keyboard.press("Tab")
+        index = page.evaluate("""() => { const el = document.activeElement;  // a help icon is not its widget
+            const control = el && !el.matches("[aria-label^='Help for']") && el.closest("[data-keyboard-check]");
+            return control ? Number(control.dataset.keyboardCheck) : null; }""")
+        if index is not None:
+            reached.add(index)
+        if len(reached) == len(controls):
+            break
+    missing = [label for i, label in enumerate(controls) if i not in reached]
+    assert not missing, f"not reachable with Tab: {missing}"
