@@ -317,7 +317,7 @@ def scatter_2d(frame: pd.DataFrame, x: str, y: str, color: str, hover: str, titl
                 mode="markers",
                 name=label(group),
                 text=part[hover].map(label),
-                marker=dict(size=7, color=PALETTE[i % len(PALETTE)], opacity=0.75),
+                marker=dict(size=7, color=PALETTE[i % len(PALETTE)], opacity=0.75, symbol=MARKERS[i % len(MARKERS)]),
                 hovertemplate="%{text}<extra>" + label(group) + "</extra>",
             )
         )
@@ -353,7 +353,9 @@ def policy_lines(
                 error_y=error,
                 mode="lines+markers",
                 name=str(name),
-                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5),
+                # Colour, dash and marker: the policies stay apart without colour vision too.
+                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5, dash=DASHES[i % len(DASHES)]),
+                marker=dict(symbol=MARKERS[i % len(MARKERS)], size=7),
                 hovertemplate=f"{name}<br>{x_title}: %{{x}}<br>{y_title}: %{{y:.2f}}<extra></extra>",
             )
         )

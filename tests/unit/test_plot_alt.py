@@ -65,3 +65,14 @@ def test_a_map_of_points_counts_the_points_of_each_group():
     frame = pd.DataFrame({"x": np.arange(5.0), "y": np.arange(5.0), "genre": list("aabbb"), "title": list("vwxyz")})
     text = plots.describe(plots.scatter_2d(frame, "x", "y", "genre", "title", "Item map", "pc 1", "pc 2"))
     assert text == "Item map. 5 points: a 2, b 3."
+
+
+def test_lines_of_a_comparison_differ_in_dash_and_marker_not_only_in_colour():
+    frame = pd.DataFrame({"policy": np.repeat(["random", "most popular", "highest rated", "trained model"], 3),
+                          "epoch": np.tile([0, 1, 2], 4), "ctr": np.arange(12.0)})
+    figure = plots.policy_lines(frame, "epoch", "ctr", "CTR vs. epochs", "epoch", "CTR (%)")
+    styles = {(t.line.dash, t.marker.symbol) for t in figure.data}
+    assert len(styles) == 4
+    groups = pd.DataFrame({"x": np.arange(6.0), "y": np.arange(6.0), "genre": list("abcdef"), "title": list("uvwxyz")})
+    symbols = {t.marker.symbol for t in plots.scatter_2d(groups, "x", "y", "genre", "title", "Map", "x", "y").data}
+    assert len(symbols) == 6
