@@ -32,6 +32,12 @@ SERIES_STYLE = {  # name -> (colour, dash, marker)
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross")
 GRID = dict(showgrid=True, gridcolor="#e5e7eb")
+# Chart text in gray-700, 10:1 on white: Streamlit's chart theme draws axis text in #808495 (3.8:1,
+# below WCAG AA's 4.5:1), and a figure's own colours win over the theme's, axis by axis.
+TEXT_COLOR = "#374151"
+TEXT = dict(color=TEXT_COLOR)
+AXIS_TEXT = dict(tickfont=TEXT, title_font=TEXT)
+MARK_TEXT_COLOR = "#047857"  # a darker green than the best-epoch line (#009E73, 3.4:1) for its label
 # A loss above the divergence line (this many times its untrained value) is drawn at the top edge, marked:
 # below it the curve is drawn as it is, so a loss rising toward a blow-up is seen rising.
 CLIP_FACTOR = DIVERGENCE_FACTOR
@@ -54,6 +60,24 @@ def signed(value: float, digits: int = 2) -> str:
     return f"{'−' if value < 0 else '+'} {abs(value):.{digits}f}"
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a "#rrggbb" colour."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _label_color(fill: str) -> str:
+    """White or near-black text on a ``fill``, whichever reads better (4.5:1 or more on every palette colour)."""
+    return "#ffffff" if contrast("#ffffff", fill) >= contrast("#111111", fill) else "#111111"
+
+
 def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height,
@@ -61,7 +85,12 @@ def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.F
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
         plot_bgcolor="white",
         title=dict(text=label(title), x=0, font=dict(size=15)) if title else None,
+        font=TEXT,
+        legend_font=TEXT,
     )
+    fig.update_xaxes(**AXIS_TEXT)
+    fig.update_yaxes(**AXIS_TEXT)
+    fig.update_traces(colorbar=dict(tickfont=TEXT, title_font=TEXT), selector=dict(type="heatmap"))
     return fig
 
 
@@ -127,27 +156,28 @@ def training_curves(
                              legendgroup=name, showlegend=panel == 1, xaxis=f"x{axis}", yaxis=f"y{axis}",
                              line=dict(color=colour, width=2.5, dash=dash), marker=dict(size=6, symbol=marker),
                              hovertemplate=f"epoch %{{x}}<br>{name}: %{{y:.4f}}<extra></extra>"))
-    layout: dict = dict(height=380, plot_bgcolor="white", margin=dict(l=10, r=10, t=40, b=10),
-                        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5))
+    layout: dict = dict(height=380, plot_bgcolor="white", margin=dict(l=10, r=10, t=40, b=10), font=TEXT,
+                        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5, font=TEXT))
     tick = max(1, math.ceil(x_max / 10))
     for panel, (lo, hi) in enumerate(domains, start=1):
         axis = "" if panel == 1 else str(panel)
         layout[f"xaxis{axis}"] = dict(domain=[lo, hi], range=[-0.5, x_max + 0.5], dtick=tick, anchor=f"y{axis}",
-                                      title=dict(text="epoch (0 = untrained)"), **GRID)
-        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", **GRID)
+                                      title=dict(text="epoch (0 = untrained)", font=TEXT), tickfont=TEXT, **GRID)
+        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", tickfont=TEXT, **GRID)
         title = f"Loss per epoch — {loss_name}" if panel == 1 else f"{metric_name} per epoch"
         annotations.append(dict(text=title, x=(lo + hi) / 2, y=1.06, xref="paper", yref="paper",
                                 showarrow=False, font=dict(size=13), xanchor="center", yanchor="bottom"))
-    layout["yaxis"]["title"] = dict(text=loss_name)
+    layout["yaxis"]["title"] = dict(text=loss_name, font=TEXT)
     if clipped_any:
         layout["yaxis"]["range"] = [0, ceiling * 1.08]
         annotations.append(dict(text=f"▲ off the chart: above {CLIP_FACTOR:g}x the untrained loss (diverged)", x=0.0, y=1.0,
                                 xref="x domain", yref="y domain", showarrow=False, xanchor="left", yanchor="top",
                                 font=dict(size=11, color="#9a3412")))
     if has_metric:
-        layout["yaxis2"]["title"] = dict(text=f"{metric_name} (%)" if metric_as_percent else metric_name)
+        layout["yaxis2"]["title"] = dict(text=f"{metric_name} (%)" if metric_as_percent else metric_name, font=TEXT)
     shapes = []
-    for epoch, colour, text in ((best_epoch, "#009E73", "lowest validation loss"), (highlight_epoch, "#374151", "replay")):
+    for epoch, colour, text_colour, text in ((best_epoch, PALETTE[2], MARK_TEXT_COLOR, "lowest validation loss"),
+                                             (highlight_epoch, TEXT_COLOR, TEXT_COLOR, "replay")):
         if epoch is None or (epoch == 0 and text != "replay"):
             continue
         for panel in range(1, len(domains) + 1):
@@ -157,7 +187,7 @@ def training_curves(
         right = epoch > 0.6 * x_max  # keep the label inside the chart
         annotations.append(dict(text=f"{text}: epoch {epoch}", x=epoch, y=0.02, xref="x", yref="y domain",
                                 showarrow=False, xanchor="right" if right else "left", yanchor="bottom",
-                                font=dict(size=11, color=colour)))
+                                font=dict(size=11, color=text_colour)))
     layout["annotations"], layout["shapes"] = annotations, shapes
     return go.Figure(dict(data=data, layout=layout), skip_invalid=False)
 
@@ -288,17 +318,18 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str, 
             array=(frame[error_high] - frame[y]).to_numpy(),
             arrayminus=(frame[y] - frame[error_low]).to_numpy(),
         )
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(frame))]
     fig = go.Figure(
         go.Bar(
             x=frame[x].map(label),
             y=frame[y],
             error_y=error,
-            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(frame))],
+            marker_color=colours,
             text=[format(v, text_format) for v in frame[y]],
             # Inside the bar when there are error bars, so the label never sits on a cap.
             textposition="inside" if error else "outside",
             insidetextanchor="middle",
-            textfont=dict(color="white" if error else "#374151"),
+            textfont=dict(color=[_label_color(c) for c in colours] if error else TEXT_COLOR),
         )
     )
     fig.update_yaxes(title_text=y_title, **GRID)
@@ -363,7 +394,7 @@ def policy_lines(
         fig.add_vline(x=marker_x, line_dash="dash", line_color=PALETTE[2])
         right = marker_x > 0.6 * float(frame[x].max())  # keep the label inside the chart
         fig.add_annotation(x=marker_x, y=0.98, xref="x", yref="paper", text=f" {marker_text} ", showarrow=False,
-                           font=dict(color="#047857", size=11), xanchor="right" if right else "left", yanchor="top")
+                           font=dict(color=MARK_TEXT_COLOR, size=11), xanchor="right" if right else "left", yanchor="top")
     fig.update_xaxes(title_text=x_title, **GRID)
     fig.update_yaxes(title_text=y_title, rangemode="tozero", **GRID)
     return _layout(fig, height=380, title=title)

@@ -76,3 +76,27 @@ def test_lines_of_a_comparison_differ_in_dash_and_marker_not_only_in_colour():
     groups = pd.DataFrame({"x": np.arange(6.0), "y": np.arange(6.0), "genre": list("abcdef"), "title": list("uvwxyz")})
     symbols = {t.marker.symbol for t in plots.scatter_2d(groups, "x", "y", "genre", "title", "Map", "x", "y").data}
     assert len(symbols) == 6
+
+
+def test_chart_text_reads_at_wcag_aa_contrast_whatever_the_theme_would_draw():
+    figures = [plots.training_curves(_history(), "MSE", "RMSE", total_epochs=10, best_epoch=4, highlight_epoch=2),
+               plots.vector_bars(np.array([0.5, -0.25]), "User 7", "weight"),
+               plots.matrix_heatmap(pd.DataFrame([[1.0, 2.0]]), "Ratings window")]
+    for figure in figures:
+        axes = [figure.layout[name] for name in figure.layout if name.startswith(("xaxis", "yaxis"))]
+        assert axes and all(axis.tickfont.color == plots.TEXT_COLOR for axis in axes)
+        assert all(axis.title.font.color == plots.TEXT_COLOR for axis in axes if axis.title.text)
+        assert all(plots.contrast(a.font.color or figure.layout.font.color, "#ffffff") >= 4.5
+                   for a in figure.layout.annotations)
+    assert plots.contrast(plots.TEXT_COLOR, "#ffffff") >= 4.5
+    heatmap = figures[2].data[0]
+    assert heatmap.colorbar.tickfont.color == heatmap.colorbar.title.font.color == plots.TEXT_COLOR
+
+
+def test_a_bar_label_drawn_inside_its_bar_reads_at_wcag_aa_contrast_on_every_palette_colour():
+    frame = pd.DataFrame({"policy": [f"p{i}" for i in range(len(plots.PALETTE))], "ctr": np.arange(1.0, 9.0),
+                          "low": np.zeros(8), "high": np.arange(2.0, 10.0)})
+    bars = plots.grouped_bars(frame, "policy", "ctr", "CTR", "CTR (%)", "low", "high", ".1f").data[0]
+    assert bars.textposition == "inside"
+    for fill, text in zip(bars.marker.color, bars.textfont.color, strict=True):
+        assert plots.contrast(fill, text) >= 4.5, (fill, text)
