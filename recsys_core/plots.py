@@ -564,4 +564,6 @@ def describe(fig: go.Figure, max_items: int = ALT_MAX_ITEMS) -> str:
     marked = [a.text.strip() for a in layout.annotations or () if a.xref != "paper" and a.text and "▲" not in a.text]
     if marked:
         parts.append("Marked: " + "; ".join(marked) + ".")
-    return " ".join(parts)
+    # Labels are escaped for Plotly (`label`), which draws the entities as characters; an accessible
+    # name is plain text, so it gets the characters themselves.
+    return html.unescape(" ".join(parts))

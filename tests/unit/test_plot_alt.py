@@ -100,3 +100,10 @@ def test_a_bar_label_drawn_inside_its_bar_reads_at_wcag_aa_contrast_on_every_pal
     assert bars.textposition == "inside"
     for fill, text in zip(bars.marker.color, bars.textfont.color, strict=True):
         assert plots.contrast(fill, text) >= 4.5, (fill, text)
+
+
+def test_a_label_from_a_learners_file_reads_as_the_same_characters_it_is_drawn_with():
+    frame = pd.DataFrame({"title": ["Tom & Jerry <b>", "Up"], "ratings": [3.0, 4.0]})
+    figure = plots.grouped_bars(frame, "title", "ratings", "Ratings of <i>two</i> titles", "ratings")
+    assert figure.data[0].x[0] == "Tom &amp; Jerry &lt;b&gt;"  # escaped for Plotly, which shows the characters
+    assert plots.describe(figure) == "Ratings of <i>two</i> titles. ratings: Tom & Jerry <b> 3.000, Up 4.000."
