@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   - create/reuse .venv, install the runtime, start the app
 #   make serve-class - the same, served to the local network for a class (no error details shown)
-#   make test  - create/reuse .venv, install runtime + dev tools and Debian's chromium, lint, test
+#   make test  - create/reuse .venv, install runtime + dev tools, Debian's chromium and the npm test
+#                tools (axe-core, from package-lock.json), lint, test
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,6 +33,16 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	fi
 
+# The accessibility tests inject axe-core into the browser from node_modules/ (never from a CDN).
+# `npm ci` installs exactly package-lock.json; `make run` needs none of it.
+node_modules/.installed: package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; \
+	fi
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 # app_pages/serve.py: `streamlit run app.py` with the libraries loaded and the lessons' programs
 # compiled in the background at start, so the first learner does not wait for them.
 run: $(VENV)/.runtime
@@ -45,11 +56,11 @@ serve-class: $(VENV)/.runtime
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.dev chromium lint
+test: $(VENV)/.dev chromium node_modules/.installed lint
 	$(PY) -m pytest
 
 bench: $(VENV)/.dev
 	$(PY) -m bench.mf_vs_surprise
 
 clean:
-	rm -rf $(VENV) .pytest_cache .jax_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .jax_cache test-artifacts node_modules

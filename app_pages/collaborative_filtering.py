@@ -79,9 +79,9 @@ if training_tab.open:
             with st.spinner("Training both ranks on the same seed..."), ui.training_slot():
                 st.session_state[state.RANK_PAIR] = [fit_mf(train_set, val_set, replace(config, k=k)).history for k in (rank_a, rank_b)]
         if pair := st.session_state.get(state.RANK_PAIR):
-            st.plotly_chart(plots.overlay_curves({f"A: rank {rank_a}": pair[0], f"B: rank {rank_b}": pair[1]}, "val_metric",
-                                                 "validation RMSE (stars)", "Held-out error per epoch, same seed and "
-                                                 "settings"), width="stretch")
+            ui.plot(plots.overlay_curves({f"A: rank {rank_a}": pair[0], f"B: rank {rank_b}": pair[1]}, "val_metric",
+                                         "validation RMSE (stars)", "Held-out error per epoch, same seed and "
+                                         "settings"))
             st.caption(f"After {config.epochs:,} epochs: rank {rank_a} → {pair[0][-1].val_metric:.3f} stars, rank "
                        f"{rank_b} → {pair[1][-1].val_metric:.3f} stars.")
 
@@ -95,9 +95,9 @@ if pipeline_tab.open:
         st.caption(f"**{cf.PREPROCESSING_LABELS[choice]}**: {cf.PREPROCESSING[choice]}")
         view = matrix_window(train_set, 15, 20)
         left, right = st.columns(2)
-        left.plotly_chart(plots.matrix_heatmap(view, "Stage 1 — raw ratings (blank = missing)", height=380), width="stretch")
-        right.plotly_chart(plots.matrix_heatmap(cf.filled_window(view, choice, train_set.global_mean), "Stage 2 — after "
-                           f"'{cf.PREPROCESSING_LABELS[choice]}'", zmin=0, height=380), width="stretch")
+        ui.plot(plots.matrix_heatmap(view, "Stage 1 — raw ratings (blank = missing)", height=380), left)
+        ui.plot(plots.matrix_heatmap(cf.filled_window(view, choice, train_set.global_mean), "Stage 2 — after "
+                f"'{cf.PREPROCESSING_LABELS[choice]}'", zmin=0, height=380), right)
         if current.trained:
             results, skipped = experiment(current.run)
             if skipped:
@@ -106,8 +106,8 @@ if pipeline_tab.open:
             ui.stage_table(cf.cf_stages(train_set, val_set, results.get(choice, results["mask"]), user))
             st.markdown("#### The preprocessing experiment: every choice, same seed, same held-out ratings")
             frame = cf.experiment_table(results, baseline)
-            st.plotly_chart(plots.grouped_bars(frame, "Preprocessing", "Held-out RMSE (stars)", "Held-out error by "
-                            "preprocessing (lower is better)", "held-out RMSE (stars)"), width="stretch")
+            ui.plot(plots.grouped_bars(frame, "Preprocessing", "Held-out RMSE (stars)", "Held-out error by "
+                    "preprocessing (lower is better)", "held-out RMSE (stars)"))
             st.markdown(cf.experiment_findings(results, baseline, train_set.global_mean))
             st.dataframe(frame, hide_index=True, width="stretch")
             st.markdown(f"**What each model predicts for User {ui.text(train_set.user_ids[user])}'s unrated items** (held-out "

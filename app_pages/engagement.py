@@ -94,16 +94,15 @@ if prediction_tab.open:
             trace = el.neural_trace(params, user, TOP, train_set.items[train_set.users == user])
             ui.layer("Layer 1 — input user embedding", f"({dim},)", f"User {ui.text(train_set.user_ids[user])}'s row of the user "
                      "embedding table: the numbers training tuned to describe their taste.",
-                     lambda: st.plotly_chart(plots.vector_bars(trace["user_embedding"], f"User {train_set.user_ids[user]}",
-                                                               "weight"), width="stretch"))
+                     lambda: ui.plot(plots.vector_bars(trace["user_embedding"], f"User {train_set.user_ids[user]}",
+                                                       "weight")))
             ui.layer("Layer 2 — input item embeddings", f"({train_set.n_items:,}, {dim})", "Every item's row of the item "
                      f"embedding table (the first {plots.HEATMAP_ROWS} are drawn).",
-                     lambda: st.plotly_chart(plots.factor_heatmap(trace["item_embeddings"], "item", "Item embeddings"), width="stretch"))
+                     lambda: ui.plot(plots.factor_heatmap(trace["item_embeddings"], "item", "Item embeddings")))
             ui.layer("Layer 3 — similarity calculation", f"({train_set.n_items:,},)", el.similarity_text(config),
-                     lambda: st.plotly_chart(plots.score_bars(trace["scores"], trace["seen"], trace["top_items"],
-                                                              f"Predicted rating of all {train_set.n_items:,} items for User "
-                                                              f"{train_set.user_ids[user]}", "predicted rating (stars)"),
-                                             width="stretch"))
+                     lambda: ui.plot(plots.score_bars(trace["scores"], trace["seen"], trace["top_items"],
+                                                      f"Predicted rating of all {train_set.n_items:,} items for User "
+                                                      f"{train_set.user_ids[user]}", "predicted rating (stars)")))
             ui.layer("Layer 4 — ranking and selection", f"({train_set.n_items:,},) → top {TOP}",
                      f"The {len(trace['seen']):,} items already rated are masked (-inf), the rest sorted, the best {TOP} "
                      "kept. The last two columns split each score: taste match for this user vs. quality for everyone.",

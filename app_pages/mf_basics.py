@@ -74,8 +74,8 @@ if pipeline_tab.open:
         st.markdown("#### The full-size lesson: the same five stages on the whole catalogue")
         current = ui.state_banner(LESSON, signature, make_trainer)
         ui.data_summary(ratings)
-        st.plotly_chart(plots.matrix_heatmap(matrix_window(train_set), "Stage 1 — a window of the ratings matrix "
-                                             "(most active users x most rated items; blank = missing)"), width="stretch")
+        ui.plot(plots.matrix_heatmap(matrix_window(train_set), "Stage 1 — a window of the ratings matrix "
+                                     "(most active users x most rated items; blank = missing)"))
         if current.trained:
             run, user = current.run, example_user(train_set)
             step = ui.derived(LESSON, run, "step", lambda: lesson.gradient_step_trace(
@@ -86,13 +86,12 @@ if pipeline_tab.open:
             rows = plots.HEATMAP_ROWS
             bound = float(max(np.abs(np.asarray(run.initial_params.user_factors[:rows])).max(),
                               np.abs(np.asarray(run.params.user_factors[:rows])).max()))
-            left.plotly_chart(plots.factor_heatmap(run.initial_params.user_factors, "user", f"Stage 2 — user features "
-                              f"at the start ({train_set.n_users:,} x {config.k})", bound=bound), width="stretch")
-            right.plotly_chart(plots.factor_heatmap(run.params.user_factors, "user", f"After training — the same rows "
-                               f"(epoch {run.params_epoch:,})", bound=bound), width="stretch")
-            st.plotly_chart(plots.vector_bars(step["user_vector_after"] - step["user_vector_before"], f"Stage 5 — the "
-                            f"first step's change to User {train_set.user_ids[user]}'s features", "change in weight"),
-                            width="stretch")
+            ui.plot(plots.factor_heatmap(run.initial_params.user_factors, "user", f"Stage 2 — user features "
+                    f"at the start ({train_set.n_users:,} x {config.k})", bound=bound), left)
+            ui.plot(plots.factor_heatmap(run.params.user_factors, "user", f"After training — the same rows "
+                    f"(epoch {run.params_epoch:,})", bound=bound), right)
+            ui.plot(plots.vector_bars(step["user_vector_after"] - step["user_vector_before"], f"Stage 5 — the "
+                    f"first step's change to User {train_set.user_ids[user]}'s features", "change in weight"))
 
 if prediction_tab.open:
     with prediction_tab:

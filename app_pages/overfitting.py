@@ -111,12 +111,11 @@ if bonus_tab.open:
         runs = {**bonus, **({"your run": mine} if "val_accuracy" in mine else {})}
         bars = pd.DataFrame({"run": list(runs), "validation accuracy (%)": [100 * r["val_accuracy"] for r in runs.values()]})
         left, right = st.columns(2)
-        left.plotly_chart(plots.grouped_bars(bars, "run", "validation accuracy (%)", f"Validation accuracy (ceiling "
-                                             f"{data.bayes_val_accuracy:.1%})", "validation accuracy (%)",
-                                             text_format=".1f"), width="stretch")
-        right.plotly_chart(plots.overlay_curves({k: r["history"] for k, r in bonus.items()}, "val_metric",
-                                                "validation accuracy (%)", "Validation accuracy per epoch", scale=100),
-                           width="stretch")
+        ui.plot(plots.grouped_bars(bars, "run", "validation accuracy (%)", f"Validation accuracy (ceiling "
+                                   f"{data.bayes_val_accuracy:.1%})", "validation accuracy (%)",
+                                   text_format=".1f"), left)
+        ui.plot(plots.overlay_curves({k: r["history"] for k, r in bonus.items()}, "val_metric",
+                                     "validation accuracy (%)", "Validation accuracy per epoch", scale=100), right)
         st.caption("Before, dropout (the seed's solution) and batch norm are reference runs with model seed 0 on this "
                    "dataset; each curve ends where early stopping ended its run.")
 

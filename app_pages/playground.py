@@ -119,12 +119,11 @@ with left:
     chosen = widget(Control("pg_metric", "Metric in the bar chart", "segmented", tuple(METRICS)), "RMSE")
     column, y_title, fmt = METRICS[chosen]
     bars = table[["Model", column]].rename(columns={"Model": "model"}).dropna()
-    st.plotly_chart(plots.grouped_bars(bars, "model", column, f"{chosen} per model", y_title, text_format=fmt),
-                    width="stretch")
+    ui.plot(plots.grouped_bars(bars, "model", column, f"{chosen} per model", y_title, text_format=fmt))
 with right:
     curves = {r.model: r.history for r in results if r.history and all(math.isfinite(h.val_loss) for h in r.history)}
-    st.plotly_chart(plots.overlay_curves(curves, "val_loss", "validation MSE (stars²)",
-                                         "Validation loss per epoch, same held-out ratings"), width="stretch")
+    ui.plot(plots.overlay_curves(curves, "val_loss", "validation MSE (stars²)",
+                                 "Validation loss per epoch, same held-out ratings"))
     st.caption("One epoch = one pass over the training ratings (for biases only: one pass of its closed-form updates; "
                f"for Bayesian MF: {bayes_config.sweeps_per_call} Gibbs sweeps, each drawing every user's and item's "
                "factors once). Guessing the mean does not train: its line is flat.")

@@ -86,5 +86,5 @@ with right:
     if shown.item_titles is not None:
         frame.insert(2, "title", [shown.item_titles[i] for i in shown.items[:200]])
     st.dataframe(frame, hide_index=True, height=300)
-st.plotly_chart(plots.matrix_heatmap(rdata.matrix_window(shown), "The most active users x the most rated items "
-                                     "(blank = not rated)", zmin=low, zmax=high), width="stretch")
+ui.plot(plots.matrix_heatmap(rdata.matrix_window(shown), "The most active users x the most rated items "
+                             "(blank = not rated)", zmin=low, zmax=high))

@@ -32,6 +32,12 @@ SERIES_STYLE = {  # name -> (colour, dash, marker)
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "cross")
 GRID = dict(showgrid=True, gridcolor="#e5e7eb")
+# Chart text in gray-700, 10:1 on white: Streamlit's chart theme draws axis text in #808495 (3.8:1,
+# below WCAG AA's 4.5:1), and a figure's own colours win over the theme's, axis by axis.
+TEXT_COLOR = "#374151"
+TEXT = dict(color=TEXT_COLOR)
+AXIS_TEXT = dict(tickfont=TEXT, title_font=TEXT)
+MARK_TEXT_COLOR = "#047857"  # a darker green than the best-epoch line (#009E73, 3.4:1) for its label
 # A loss above the divergence line (this many times its untrained value) is drawn at the top edge, marked:
 # below it the curve is drawn as it is, so a loss rising toward a blow-up is seen rising.
 CLIP_FACTOR = DIVERGENCE_FACTOR
@@ -54,6 +60,24 @@ def signed(value: float, digits: int = 2) -> str:
     return f"{'−' if value < 0 else '+'} {abs(value):.{digits}f}"
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a "#rrggbb" colour."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two "#rrggbb" colours (1 to 21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _label_color(fill: str) -> str:
+    """White or near-black text on a ``fill``, whichever reads better (4.5:1 or more on every palette colour)."""
+    return "#ffffff" if contrast("#ffffff", fill) >= contrast("#111111", fill) else "#111111"
+
+
 def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height,
@@ -61,7 +85,12 @@ def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.F
         legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
         plot_bgcolor="white",
         title=dict(text=label(title), x=0, font=dict(size=15)) if title else None,
+        font=TEXT,
+        legend_font=TEXT,
     )
+    fig.update_xaxes(**AXIS_TEXT)
+    fig.update_yaxes(**AXIS_TEXT)
+    fig.update_traces(colorbar=dict(tickfont=TEXT, title_font=TEXT), selector=dict(type="heatmap"))
     return fig
 
 
@@ -127,27 +156,28 @@ def training_curves(
                              legendgroup=name, showlegend=panel == 1, xaxis=f"x{axis}", yaxis=f"y{axis}",
                              line=dict(color=colour, width=2.5, dash=dash), marker=dict(size=6, symbol=marker),
                              hovertemplate=f"epoch %{{x}}<br>{name}: %{{y:.4f}}<extra></extra>"))
-    layout: dict = dict(height=380, plot_bgcolor="white", margin=dict(l=10, r=10, t=40, b=10),
-                        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5))
+    layout: dict = dict(height=380, plot_bgcolor="white", margin=dict(l=10, r=10, t=40, b=10), font=TEXT,
+                        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5, font=TEXT))
     tick = max(1, math.ceil(x_max / 10))
     for panel, (lo, hi) in enumerate(domains, start=1):
         axis = "" if panel == 1 else str(panel)
         layout[f"xaxis{axis}"] = dict(domain=[lo, hi], range=[-0.5, x_max + 0.5], dtick=tick, anchor=f"y{axis}",
-                                      title=dict(text="epoch (0 = untrained)"), **GRID)
-        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", **GRID)
+                                      title=dict(text="epoch (0 = untrained)", font=TEXT), tickfont=TEXT, **GRID)
+        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", tickfont=TEXT, **GRID)
         title = f"Loss per epoch — {loss_name}" if panel == 1 else f"{metric_name} per epoch"
         annotations.append(dict(text=title, x=(lo + hi) / 2, y=1.06, xref="paper", yref="paper",
                                 showarrow=False, font=dict(size=13), xanchor="center", yanchor="bottom"))
-    layout["yaxis"]["title"] = dict(text=loss_name)
+    layout["yaxis"]["title"] = dict(text=loss_name, font=TEXT)
     if clipped_any:
         layout["yaxis"]["range"] = [0, ceiling * 1.08]
         annotations.append(dict(text=f"▲ off the chart: above {CLIP_FACTOR:g}x the untrained loss (diverged)", x=0.0, y=1.0,
                                 xref="x domain", yref="y domain", showarrow=False, xanchor="left", yanchor="top",
                                 font=dict(size=11, color="#9a3412")))
     if has_metric:
-        layout["yaxis2"]["title"] = dict(text=f"{metric_name} (%)" if metric_as_percent else metric_name)
+        layout["yaxis2"]["title"] = dict(text=f"{metric_name} (%)" if metric_as_percent else metric_name, font=TEXT)
     shapes = []
-    for epoch, colour, text in ((best_epoch, "#009E73", "lowest validation loss"), (highlight_epoch, "#374151", "replay")):
+    for epoch, colour, text_colour, text in ((best_epoch, PALETTE[2], MARK_TEXT_COLOR, "lowest validation loss"),
+                                             (highlight_epoch, TEXT_COLOR, TEXT_COLOR, "replay")):
         if epoch is None or (epoch == 0 and text != "replay"):
             continue
         for panel in range(1, len(domains) + 1):
@@ -157,7 +187,7 @@ def training_curves(
         right = epoch > 0.6 * x_max  # keep the label inside the chart
         annotations.append(dict(text=f"{text}: epoch {epoch}", x=epoch, y=0.02, xref="x", yref="y domain",
                                 showarrow=False, xanchor="right" if right else "left", yanchor="bottom",
-                                font=dict(size=11, color=colour)))
+                                font=dict(size=11, color=text_colour)))
     layout["annotations"], layout["shapes"] = annotations, shapes
     return go.Figure(dict(data=data, layout=layout), skip_invalid=False)
 
@@ -288,17 +318,18 @@ def grouped_bars(frame: pd.DataFrame, x: str, y: str, title: str, y_title: str, 
             array=(frame[error_high] - frame[y]).to_numpy(),
             arrayminus=(frame[y] - frame[error_low]).to_numpy(),
         )
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(frame))]
     fig = go.Figure(
         go.Bar(
             x=frame[x].map(label),
             y=frame[y],
             error_y=error,
-            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(frame))],
+            marker_color=colours,
             text=[format(v, text_format) for v in frame[y]],
             # Inside the bar when there are error bars, so the label never sits on a cap.
             textposition="inside" if error else "outside",
             insidetextanchor="middle",
-            textfont=dict(color="white" if error else "#374151"),
+            textfont=dict(color=[_label_color(c) for c in colours] if error else TEXT_COLOR),
         )
     )
     fig.update_yaxes(title_text=y_title, **GRID)
@@ -317,7 +348,7 @@ def scatter_2d(frame: pd.DataFrame, x: str, y: str, color: str, hover: str, titl
                 mode="markers",
                 name=label(group),
                 text=part[hover].map(label),
-                marker=dict(size=7, color=PALETTE[i % len(PALETTE)], opacity=0.75),
+                marker=dict(size=7, color=PALETTE[i % len(PALETTE)], opacity=0.75, symbol=MARKERS[i % len(MARKERS)]),
                 hovertemplate="%{text}<extra>" + label(group) + "</extra>",
             )
         )
@@ -353,7 +384,9 @@ def policy_lines(
                 error_y=error,
                 mode="lines+markers",
                 name=str(name),
-                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5),
+                # Colour, dash and marker: the policies stay apart without colour vision too.
+                line=dict(color=PALETTE[i % len(PALETTE)], width=2.5, dash=DASHES[i % len(DASHES)]),
+                marker=dict(symbol=MARKERS[i % len(MARKERS)], size=7),
                 hovertemplate=f"{name}<br>{x_title}: %{{x}}<br>{y_title}: %{{y:.2f}}<extra></extra>",
             )
         )
@@ -361,7 +394,7 @@ def policy_lines(
         fig.add_vline(x=marker_x, line_dash="dash", line_color=PALETTE[2])
         right = marker_x > 0.6 * float(frame[x].max())  # keep the label inside the chart
         fig.add_annotation(x=marker_x, y=0.98, xref="x", yref="paper", text=f" {marker_text} ", showarrow=False,
-                           font=dict(color="#047857", size=11), xanchor="right" if right else "left", yanchor="top")
+                           font=dict(color=MARK_TEXT_COLOR, size=11), xanchor="right" if right else "left", yanchor="top")
     fig.update_xaxes(title_text=x_title, **GRID)
     fig.update_yaxes(title_text=y_title, rangemode="tozero", **GRID)
     return _layout(fig, height=380, title=title)
@@ -407,3 +440,130 @@ def support_lines(frame: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(title_text="training ratings of the user / of the item (log scale)", type="log", **GRID)
     fig.update_yaxes(title_text="mean posterior std of a prediction (stars)", rangemode="tozero", **GRID)
     return _layout(fig, height=380, title=title)
+
+
+# --- text alternatives -------------------------------------------------------------------------------
+# A chart is a picture of numbers; a learner who cannot see it (a screen reader, a projector washing
+# out the colours) gets the same numbers in words. Read back from the figure itself, so the words
+# can never disagree with what is drawn. Kept short: a title and a few numbers per series.
+
+ALT_MAX_ITEMS = 12  # bars or points listed one by one; more are summarised by their extremes
+
+
+def _short(value: float) -> str:
+    """A number for a sentence: three significant digits, thousands separated, a real minus sign."""
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("infinite" if value > 0 else "minus infinite")
+    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return text.replace("-", "−")
+
+
+def _axis_title(axis) -> str:
+    """An axis title without its parenthesised note: "epoch (0 = untrained)" -> "epoch"."""
+    text = (axis.title.text or "") if axis is not None and axis.title is not None else ""
+    return text.split(" (")[0].strip()
+
+
+def _values(array) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in np.asarray(array, dtype=object).ravel()], dtype=float)
+
+
+def _line_text(trace, x_name: str, off_chart: set) -> str | None:
+    """One series: where it starts and ends, and its lowest value if that lies between."""
+    x = list(trace.x if trace.x is not None else [])
+    y = _values(trace.y if trace.y is not None else [])
+    kept = np.flatnonzero(np.isfinite(y) & np.array([v not in off_chart for v in x], dtype=bool))
+    if not trace.name or kept.size == 0:
+        return None
+    first, last, low = kept[0], kept[-1], kept[np.argmin(y[kept])]
+    at = f"{x_name} " if x_name else ""
+    if last == first:
+        return f"{trace.name} {_short(y[first])} at {at}{x[first]}"
+    text = f"{trace.name} from {_short(y[first])} to {_short(y[last])} ({at}{x[first]} to {x[last]})"
+    if low not in (first, last):
+        text += f", lowest {_short(y[low])} at {at}{x[low]}"
+    return text
+
+
+def _off_chart_text(name: str, marks, x_name: str) -> str:
+    """The points of a series that a clipped axis draws at its top edge, with their real values."""
+    points = ", ".join(f"{x_name + ' ' if x_name else ''}{x} {text}" for x, text in zip(marks.x, marks.text, strict=False))
+    return f"{name} off the chart (diverged): {points}"
+
+
+def _bar_text(trace, max_items: int) -> str:
+    labels = [str(v) for v in (trace.x if trace.x is not None else [])]
+    y = _values(trace.y if trace.y is not None else [])
+    text = list(trace.text) if trace.text is not None and not isinstance(trace.text, str) else None
+    if len(y) <= max_items:
+        low = _values(trace.error_y.arrayminus) if trace.error_y is not None and trace.error_y.arrayminus is not None else None
+        high = _values(trace.error_y.array) if trace.error_y is not None and trace.error_y.array is not None else None
+        items = []
+        for i, (label, value) in enumerate(zip(labels, y, strict=False)):
+            item = f"{label} {text[i] if text else _short(value)}"
+            if low is not None and high is not None:
+                item += f" (interval {_short(value - low[i])} to {_short(value + high[i])})"
+            items.append(item)
+        return ", ".join(items)
+    top, bottom = int(np.nanargmax(y)), int(np.nanargmin(y))
+    named = not all(label.lstrip("-").isdigit() for label in labels)  # categories, not positions
+    return (f"{len(y):,} bars from {_short(y[bottom])}{f' ({labels[bottom]})' if named else ''} to "
+            f"{_short(y[top])}{f' ({labels[top]})' if named else ''}")
+
+
+def _heatmap_text(trace, layout) -> str:
+    z = _values(trace.z).reshape(np.shape(trace.z))
+    rows, cols = z.shape
+    blank = float(np.isnan(z).mean())
+    unit = trace.colorbar.title.text if trace.colorbar is not None and trace.colorbar.title is not None else ""
+    text = f"{rows:,} x {cols:,} cells ({_axis_title(layout.yaxis) or 'rows'} x {_axis_title(layout.xaxis) or 'columns'})"
+    if np.isfinite(z).any():
+        text += f", {unit + ' ' if unit else ''}from {_short(np.nanmin(z))} to {_short(np.nanmax(z))}"
+    return text + (f", {blank:.0%} of cells blank" if blank else "")
+
+
+def describe(fig: go.Figure, max_items: int = ALT_MAX_ITEMS) -> str:
+    """A text alternative for ``fig`` (``st.plotly_chart(..., alt=...)``): its title, then per axis
+    the key numbers of each series — lines from first to last value (and their lowest), bars with
+    their labels and intervals, heatmaps with their size, range and share of blank cells."""
+    layout = fig.layout
+    title = layout.title.text if layout.title is not None and layout.title.text else ""
+    panels = [a.text for a in layout.annotations or () if a.xref == "paper" and a.text] if not title else []
+    parts = [(title or "; ".join(panels) or "Chart").rstrip(".") + "."]
+    by_axis: dict[str, list] = {}
+    for trace in fig.data:
+        by_axis.setdefault(getattr(trace, "yaxis", None) or "y", []).append(trace)
+    for axis, traces in by_axis.items():
+        y_axis = layout[axis.replace("y", "yaxis", 1)]
+        x_axis = layout[(getattr(traces[0], "xaxis", None) or "x").replace("x", "xaxis", 1)]
+        y_name = (y_axis.title.text or "") if y_axis is not None and y_axis.title is not None else ""
+        x_name = _axis_title(x_axis)
+        if all(t.type == "scatter" and t.mode == "markers" for t in traces):  # a map: how many points per group
+            counts = ", ".join(f"{t.name} {len(t.x):,}" for t in traces)
+            parts.append(f"{sum(len(t.x) for t in traces):,} points: {counts}.")
+            continue
+        # training_curves marks a blown-up point with an unnamed marker in its series' colour.
+        clipped = {t.marker.color: t for t in traces if t.type == "scatter" and not t.name and "text" in (t.mode or "")}
+        texts = []
+        for trace in traces:
+            if trace.type == "heatmap":
+                texts.append(_heatmap_text(trace, layout))
+            elif trace.type == "bar":
+                texts.append(_bar_text(trace, max_items))
+            elif trace.type == "waterfall":
+                texts.append(", ".join(f"{x} {t}" for x, t in zip(trace.x, trace.text, strict=False)))
+            elif trace.type == "scatter" and trace.name:
+                marks = clipped.get(trace.line.color)
+                texts.append(_line_text(trace, x_name, set(marks.x) if marks else set()))
+                if marks:
+                    texts.append(_off_chart_text(trace.name, marks, x_name))
+        texts = [t for t in texts if t]
+        if texts:
+            heading = y_name if y_name and not any(t.type == "heatmap" for t in traces) else ""
+            parts.append((f"{heading}: " if heading else "") + "; ".join(texts) + ".")
+    marked = [a.text.strip() for a in layout.annotations or () if a.xref != "paper" and a.text and "▲" not in a.text]
+    if marked:
+        parts.append("Marked: " + "; ".join(marked) + ".")
+    # Labels are escaped for Plotly (`label`), which draws the entities as characters; an accessible
+    # name is plain text, so it gets the characters themselves.
+    return html.unescape(" ".join(parts))

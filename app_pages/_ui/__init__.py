@@ -3,6 +3,7 @@ training, traces and quizzes. `recsys_core` never imports Streamlit; this packag
 place where the library meets the widgets, so each page reads top to bottom like a storyboard.
 """
 
+from app_pages._ui.charts import plot
 from app_pages._ui.controls import (
     LEARNING_RATES,
     MFControls,
@@ -38,8 +39,9 @@ from app_pages._ui.traces import (
 
 __all__ = [
     "LEARNING_RATES", "LESSONS", "MFControls", "click_controls", "configure_jax", "data_summary", "dataset", "derived",
-    "epoch_table", "rmse_metric", "holdout", "key_insight", "layer", "lesson_header", "lesson_run", "lesson_tabs", "live_training",
-    "load_click_preset", "mf_controls", "mf_prediction_trace", "mlp_step", "neural_controls", "pick_user_and_item", "outcome", "progress_of", "replacements", "text_table",
+    "epoch_table", "rmse_metric", "holdout", "key_insight", "layer", "lesson_header", "lesson_run", "lesson_tabs",
+    "live_training", "load_click_preset", "mf_controls", "mf_prediction_trace", "mlp_step", "neural_controls",
+    "pick_user_and_item", "outcome", "plot", "progress_of", "replacements", "text_table",
     "questions", "quiz_block", "show_code", "sidebar", "stage_table", "state_banner", "synthetic_choice", "synthetic_data", "text",
     "train_now", "training_slot",
 ]

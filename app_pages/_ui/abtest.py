@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._ui import live, state
+from app_pages._ui.charts import plot
 from app_pages._ui.controls import Control, widget
 from recsys_core import plots
 from recsys_core.data import Ratings, held_out_share
@@ -67,8 +68,8 @@ def ab_test(lesson: str, run: TrainingRun, config: NeuralConfig, data_key: str, 
                           alt=el.ctr_alt_text(table, sessions, k))
         clicks = shown.assign(low=shown[el.CI_LOW] * shown["impressions"] / 100,
                               high=shown[el.CI_HIGH] * shown["impressions"] / 100)
-        right.plotly_chart(plots.grouped_bars(clicks, "policy", "clicks", f"Total clicks out of {sessions * k:,} shown "
-                                              "items", "clicks (count)", "low", "high", ","), width="stretch")
+        plot(plots.grouped_bars(clicks, "policy", "clicks", f"Total clicks out of {sessions * k:,} shown "
+                                "items", "clicks (count)", "low", "high", ","), right)
         st.markdown("\n".join(f"- {line}" for line in el.engagement_findings(table, train.n_ratings, train.n_users)))
         if el.compare(table, eg.MODEL, eg.HIGHEST_RATED) != el.HIGHER and data_key.startswith("synthetic"):
             st.button(el.more_data_label(), key="eng_more_data", icon=":material/dataset:", on_click=_more_data)
@@ -80,12 +81,11 @@ def ab_test(lesson: str, run: TrainingRun, config: NeuralConfig, data_key: str, 
                                     table, eg.HIGHEST_RATED)
         lengths = el.ordered(live.derived(lesson, run, ("by_k", sim), lambda: eg.ctr_vs_k(ratings, scores, LIST_LENGTHS, sim)))
         left, right = st.columns(2)
-        left.plotly_chart(plots.policy_lines(el.in_percent(curve), "epoch", "ctr", f"CTR vs. training epochs (k = {k})",
-                                             "training epochs (0 = untrained)", "CTR (%)", "ci_low", "ci_high",
-                                             marker_x=run.epochs_done, marker_text=f"your run: {run.epochs_done} epochs"),
-                          width="stretch")
-        right.plotly_chart(plots.policy_lines(el.in_percent(lengths), "k", "ctr", "CTR vs. list length",
-                                              "items shown per session (k)", "CTR (%)", "ci_low", "ci_high"), width="stretch")
+        plot(plots.policy_lines(el.in_percent(curve), "epoch", "ctr", f"CTR vs. training epochs (k = {k})",
+                                "training epochs (0 = untrained)", "CTR (%)", "ci_low", "ci_high",
+                                marker_x=run.epochs_done, marker_text=f"your run: {run.epochs_done} epochs"), left)
+        plot(plots.policy_lines(el.in_percent(lengths), "k", "ctr", "CTR vs. list length",
+                                "items shown per session (k)", "CTR (%)", "ci_low", "ci_high"), right)
         st.caption(f"{el.epochs_finding(curve, run.epochs_done)} {el.list_length_finding(lengths)}")
     st.markdown(f"#### Offline ranking metrics on the held-out {held_out_share(train, val):.0%} (a rating of "
                 f"{relevance_threshold(train.rating_scale):g}+ stars = relevant, top {top})")

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._ui import live
+from app_pages._ui.charts import plot
 from recsys_core import plots
 from recsys_core.data import ClickData, click_dataset
 from recsys_core.lessons import overfitting as ol
@@ -63,10 +64,10 @@ def results(run: TrainingRun, config: ClickConfig, data: ClickData, data_seed: i
     if config != BEFORE:
         left, right = st.columns(2)
         runs = {"Before": before["history"], "your run": mine["history"]}
-        left.plotly_chart(plots.overlay_curves(runs, "train_metric", "training accuracy (%)",
-                                               "Training accuracy: Before vs. your run", scale=100), width="stretch")
-        right.plotly_chart(plots.overlay_curves(runs, "val_metric", "validation accuracy (%)",
-                                                "Validation accuracy: Before vs. your run", scale=100), width="stretch")
+        plot(plots.overlay_curves(runs, "train_metric", "training accuracy (%)",
+                                  "Training accuracy: Before vs. your run", scale=100), left)
+        plot(plots.overlay_curves(runs, "val_metric", "validation accuracy (%)",
+                                  "Validation accuracy: Before vs. your run", scale=100), right)
     else:
         st.caption("Your run is the Before model: load the seed's solution or move a lever to compare the two.")
     return mine

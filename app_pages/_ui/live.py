@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._ui import progress, replay, shell, state
+from app_pages._ui.charts import plot
 from app_pages._ui.slots import TrainingSlots
 from recsys_core import plots
 from recsys_core.lessons.notes import observations
@@ -145,13 +146,13 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
     per_epoch = _watch_seconds(trainer.epochs) / trainer.epochs if watch else 0.0
     drawn_at = 0.0
     if not run.finished:  # the untrained model first: the fall starts where it really starts
-        chart_slot.plotly_chart(draw(run, trainer), width="stretch")
+        plot(draw(run, trainer), chart_slot)
         drawn_at = time.monotonic()
     while not run.finished:
         run = _advance(trainer, run, 1 if watch else None, status)
         _store(lesson, run, signature)
         if (watch or time.monotonic() - drawn_at >= FRAME_SECONDS) and not run.finished:  # the last is drawn below
-            chart_slot.plotly_chart(draw(run, trainer), width="stretch")
+            plot(draw(run, trainer), chart_slot)
             drawn_at = time.monotonic()
         # At "watch" every epoch stays on screen for its share of the run, even after a slow one; the
         # wait is also a chance to act on Stop.
@@ -160,7 +161,7 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
             time.sleep(min(FRAME_SECONDS / 2, max(drawn_at + per_epoch - time.monotonic(), 0.0)))
         _progress(status, run, trainer)
     _progress(status, run, trainer)
-    chart_slot.plotly_chart(chart(run, trainer, replay.epoch(lesson, run), show_metric), width="stretch")
+    plot(chart(run, trainer, replay.epoch(lesson, run), show_metric), chart_slot)
     progress.mark_trained(lesson)
     outcome(run)
     return run

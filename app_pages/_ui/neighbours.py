@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages._ui import state
+from app_pages._ui.charts import plot
 from recsys_core import plots
 from recsys_core.data import Ratings
 from recsys_core.lessons import collaborative_filtering as cf
@@ -43,8 +44,7 @@ def neighbours(lesson: str, train: Ratings, user_factors: np.ndarray, item_facto
             st.button(f"Use {MORE_RATINGS:,} ratings", key=f"{lesson}:more_data",
                       on_click=lambda: state.move_widget(state.RATINGS, MORE_RATINGS))
     points, share = cf.item_map(train, item_factors)
-    st.plotly_chart(plots.scatter_2d(points, "pc1", "pc2", "genre", "label", "Embedding map — item features projected "
-                                     "to 2-D (PCA), coloured by first genre", f"component 1 ({share[0]:.0%} of variance, "
-                                     "feature units)", f"component 2 ({share[1]:.0%} of variance, feature units)"),
-                    width="stretch")
+    plot(plots.scatter_2d(points, "pc1", "pc2", "genre", "label", "Embedding map — item features projected "
+                          "to 2-D (PCA), coloured by first genre", f"component 1 ({share[0]:.0%} of variance, "
+                          "feature units)", f"component 2 ({share[1]:.0%} of variance, feature units)"))
     return agreement

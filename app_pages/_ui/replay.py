@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages._ui.charts import plot
 from recsys_core import plots
 from recsys_core.training.loop import TrainingRun
 
@@ -61,7 +62,7 @@ def replay(lesson: str, run: TrainingRun, window: pd.DataFrame | None = None,
                                            f"Epoch {chosen}: {title} (first {len(snapshot[name])} rows)", bound=bound))
     for start in range(0, len(panels), 2):
         for col, figure in zip(st.columns(2), panels[start:start + 2], strict=False):
-            col.plotly_chart(figure, width="stretch")
+            plot(figure, col)
     st.caption(f"Epoch {chosen} of {run.epochs_done}. Colours use one scale for the whole run, so a cell that "
                "changes colour changed value.")
 

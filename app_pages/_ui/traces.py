@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages._ui.charts import plot
 from recsys_core import plots
 from recsys_core.data import Ratings
 from recsys_core.models.mf import MFParams, mf_trace
@@ -93,17 +94,17 @@ def mf_prediction_trace(params: MFParams, train: Ratings, val: Ratings, user: in
     trace = mf_trace(params, user, item, train.rating_scale)
     low, high = train.rating_scale
     k, uid, title = params.k, train.user_ids[user], train.title(item)
-    user_bars = lambda: st.plotly_chart(plots.vector_bars(trace["user_vector"], f"User {uid}", "weight"), width="stretch")  # noqa: E731
-    item_bars = lambda: st.plotly_chart(plots.vector_bars(trace["item_vector"], title, "weight"), width="stretch")  # noqa: E731
-    dot = lambda: (st.plotly_chart(plots.vector_bars(trace["products"], "Term-by-term products p_u[f] · q_i[f] (they sum "  # noqa: E731
-                                                     "to the dot product)", "product"), width="stretch"),
+    user_bars = lambda: plot(plots.vector_bars(trace["user_vector"], f"User {uid}", "weight"))  # noqa: E731
+    item_bars = lambda: plot(plots.vector_bars(trace["item_vector"], title, "weight"))  # noqa: E731
+    dot = lambda: (plot(plots.vector_bars(trace["products"], "Term-by-term products p_u[f] · q_i[f] (they sum "  # noqa: E731
+                                          "to the dot product)", "product")),
                    st.markdown(f"Sum of the {k} products: **{trace['dot']:+.3f}**"))
-    parts = lambda: (st.plotly_chart(parts_figure(trace, "Where the predicted rating comes from"), width="stretch"),  # noqa: E731
+    parts = lambda: (plot(parts_figure(trace, "Where the predicted rating comes from")),  # noqa: E731
                      st.markdown(parts_sentence(trace)))
     if layout == "basics":
         layer("Layer 1 — input user and item features", f"a user and an item vector, each ({k},)",
               "Each row of the factor tables is a short list of learned numbers describing a user or an item.",
-              lambda: [col.container().plotly_chart(plots.vector_bars(vec, name, "weight"), width="stretch")
+              lambda: [plot(plots.vector_bars(vec, name, "weight"), col.container())
                        for col, vec, name in zip(st.columns(2), (trace["user_vector"], trace["item_vector"]),
                                                  (f"User {uid}", title), strict=True)])
         layer("Layer 2 — dot product of user and item features, plus the biases", f"({k},) · ({k},) → scalar",
@@ -142,15 +143,13 @@ def mlp_step(step: dict, dropout_rate: float) -> None:
         # Keyed by layer: two dropout layers of one width with the same activations (all units dead,
         # say) would draw identical figures, and Streamlit refuses two elements with one auto id.
         left, right = st.columns(2)
-        left.plotly_chart(plots.vector_bars(values, "At evaluation (what the prediction uses): unchanged", "activation",
-                                            labels=units), width="stretch", key=f"mlp_trace:{step['name']}:evaluation")
-        right.plotly_chart(plots.vector_bars(dropout_example(values, dropout_rate), f"In one training step: "
-                                             f"{dropout_rate:.0%} zeroed, the rest x{1 / (1 - dropout_rate):.2f}",
-                                             "activation", labels=units), width="stretch",
-                           key=f"mlp_trace:{step['name']}:training")
+        plot(plots.vector_bars(values, "At evaluation (what the prediction uses): unchanged", "activation",
+                               labels=units), left, key=f"mlp_trace:{step['name']}:evaluation")
+        plot(plots.vector_bars(dropout_example(values, dropout_rate), f"In one training step: "
+                               f"{dropout_rate:.0%} zeroed, the rest x{1 / (1 - dropout_rate):.2f}",
+                               "activation", labels=units), right, key=f"mlp_trace:{step['name']}:training")
     elif values.size > 1:
-        st.plotly_chart(plots.vector_bars(values, step["name"], "value", labels=list(step.get("labels") or units)),
-                        width="stretch")
+        plot(plots.vector_bars(values, step["name"], "value", labels=list(step.get("labels") or units)))
     else:
         st.markdown(f"**{step['name']} = {float(values.ravel()[0]):.3f}**")
 
