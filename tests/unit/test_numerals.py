@@ -19,7 +19,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = " ".join(re.sub(r"\s+", " ", p.read_text(encoding="utf-8")).lower() for p in (ROOT.parent / "shared" / "seeds").glob("*.txt"))
+# The four lesson documents the app is built from (copies of ../shared/seeds, so that any clone can
+# check a quotation against them; the last test keeps the copies equal to the originals).
+SEED_COPIES = ROOT / "tests" / "fixtures" / "seeds"
+SEED_ORIGINALS = ROOT.parent / "shared" / "seeds"
+SEEDS = " ".join(re.sub(r"\s+", " ", p.read_text(encoding="utf-8")).lower() for p in sorted(SEED_COPIES.glob("*.txt")))
 NUMERAL = re.compile(r"(?<![\w.{])\d+(?:[.,]\d+)*")
 STRUCTURAL = {"0", "1"}
 LABEL = re.compile(r"\b(?:stage|stages|layer|layers|lesson|lessons|question|epoch|component)\s+\d+(?:\s*[-–]\s*\d+)?"
@@ -90,3 +94,12 @@ def test_the_scan_catches_a_bare_number_and_a_false_seed_quotation_and_allows_th
     assert not _unmarked("The seed says “with 90% accuracy on training data”.")
     assert not _unmarked("Validation reached {val:.1%} at stage 3 after epoch 12.")
     assert not _unmarked("3 · Your top {k}") and not _unmarked("Steps:\n2. Train it") and not _unmarked("ml-100k, 2-D")
+
+
+def test_the_seed_copies_are_the_four_lesson_documents():
+    copies = sorted(SEED_COPIES.glob("*.txt"))
+    assert len(copies) == 4 and all(p.stat().st_size > 1000 for p in copies)
+    if SEED_ORIGINALS.is_dir():  # beside the originals (the developers' checkout): the copies match them
+        originals = sorted(SEED_ORIGINALS.glob("*.txt"))
+        assert [p.name for p in originals] == [p.name for p in copies]
+        assert all(o.read_bytes() == c.read_bytes() for o, c in zip(originals, copies, strict=True))
