@@ -29,7 +29,7 @@ with training_tab:
     st.markdown("Every user and every item gets an **embedding** (a learned vector). A **scorer** turns a user's and an "
                 "item's embeddings into a predicted rating: a small neural network (`mlp`) or their dot product (`dot`). "
                 f"Each epoch passes once over the {1 - held_out:.0%} training ratings; validation uses the other {held_out:.0%}.")
-    config = ui.neural_controls(ENGAGEMENT)
+    config = ui.neural_controls(ENGAGEMENT, el.CONTROL_NOTES)
 window, window_users, window_items = mf_basics.replay_window(train_set)
 signature = (data_key, config)
 
