@@ -148,23 +148,29 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
     if not run.finished:  # the untrained model first: the fall starts where it really starts
         plot(draw(run, trainer), chart_slot)
         drawn_at = time.monotonic()
+        _hold(status, run, trainer, drawn_at + per_epoch)
     while not run.finished:
         run = _advance(trainer, run, 1 if watch else None, status)
         _store(lesson, run, signature)
         if (watch or time.monotonic() - drawn_at >= FRAME_SECONDS) and not run.finished:  # the last is drawn below
             plot(draw(run, trainer), chart_slot)
             drawn_at = time.monotonic()
-        # At "watch" every epoch stays on screen for its share of the run, even after a slow one; the
-        # wait is also a chance to act on Stop.
-        while watch and not run.finished and time.monotonic() < drawn_at + per_epoch:
-            _progress(status, run, trainer)
-            time.sleep(min(FRAME_SECONDS / 2, max(drawn_at + per_epoch - time.monotonic(), 0.0)))
-        _progress(status, run, trainer)
+        if not run.finished:
+            _hold(status, run, trainer, drawn_at + per_epoch)
     _progress(status, run, trainer)
     plot(chart(run, trainer, replay.epoch(lesson, run), show_metric), chart_slot)
     progress.mark_trained(lesson)
     outcome(run)
     return run
+
+
+def _hold(status: Any, run: TrainingRun, trainer: Trainer, until: float) -> None:
+    """At "watch" every frame (epoch 0 included) stays on screen for its share of the run, even after
+    a slow epoch; the wait is also a chance to act on Stop. At "fast" `until` has already passed."""
+    _progress(status, run, trainer)
+    while time.monotonic() < until:
+        time.sleep(min(FRAME_SECONDS / 2, max(until - time.monotonic(), 0.0)))
+        _progress(status, run, trainer)
 
 
 def _progress(status: Any, run: TrainingRun, trainer: Trainer) -> None:
