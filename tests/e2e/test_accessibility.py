@@ -151,7 +151,7 @@ def open_expanders(page) -> None:
     """Scan what the expanders hold too (epoch tables, the code that ran): a learner opens them."""
     page.evaluate("""() => document.querySelectorAll("[data-testid='stExpander'] details:not([open]) > summary")
         .forEach(summary => { if (summary.offsetParent !== null) summary.click(); })""")
-    page.wait_for_timeout(300)
+    wait_idle(page)  # "Show the code that ran" draws its content in the rerun its opening asks for
 
 
 def charts_without_text(page) -> list[str]:
