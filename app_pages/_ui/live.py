@@ -31,6 +31,7 @@ from recsys_core.training.loop import EpochRecord, Trainer, TrainingRun
 MAX_CONCURRENT_TRAININGS = 2  # CPU bound: more at once only slows everyone on a 2-core laptop
 CHUNK_SECONDS = 0.15  # training between two chances to redraw or honour Stop
 FRAME_SECONDS = 0.1  # at most ten redraws a second
+STOP_CHECK_SECONDS = 0.25  # while a frame is held at "watch", Stop is noticed at least this often
 WATCH_SECONDS = (3.0, 5.0)  # a run at "watch" pace lasts this long on screen, short runs stretched
 
 
@@ -144,11 +145,13 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
 
     watch = shell.pace() == "watch" and not run.finished
     per_epoch = _watch_seconds(trainer.epochs) / trainer.epochs if watch else 0.0
-    drawn_at = 0.0
-    if not run.finished:  # the untrained model first: the fall starts where it really starts
+    drawn_at = time.monotonic()
+    if watch:  # the untrained model first: the fall starts where it really starts
         plot(draw(run, trainer), chart_slot)
         drawn_at = time.monotonic()
         _hold(status, run, trainer, drawn_at + per_epoch)
+    # At "fast" a frame is drawn once a tenth of a second has passed: a run shorter than that (a warm
+    # slider move on a lesson's defaults) draws only its finished chart, which starts at epoch 0 too.
     while not run.finished:
         run = _advance(trainer, run, 1 if watch else None, status)
         _store(lesson, run, signature)
@@ -166,11 +169,13 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
 
 def _hold(status: Any, run: TrainingRun, trainer: Trainer, until: float) -> None:
     """At "watch" every frame (epoch 0 included) stays on screen for its share of the run, even after
-    a slow epoch; the wait is also a chance to act on Stop. At "fast" `until` has already passed."""
+    a slow epoch. Stop acts when the script next sends something, so a hold longer than a quarter of a
+    second re-sends the progress bar that often. At "fast" `until` has already passed."""
     _progress(status, run, trainer)
-    while time.monotonic() < until:
-        time.sleep(min(FRAME_SECONDS / 2, max(until - time.monotonic(), 0.0)))
-        _progress(status, run, trainer)
+    while (left := until - time.monotonic()) > 0:
+        time.sleep(min(STOP_CHECK_SECONDS, left))
+        if until - time.monotonic() > 0:  # only a long hold re-sends the bar (every delta costs the server)
+            _progress(status, run, trainer)
 
 
 def _progress(status: Any, run: TrainingRun, trainer: Trainer) -> None:
