@@ -130,16 +130,17 @@ def synthetic(
                 per_user[u] += step
                 diff -= step
 
-    users_list, items_list = [], []
-    affinity = user_taste @ item_vector.T
-    for u in range(n_users):
-        weights = popularity * np.exp(like_bias * affinity[u])
-        weights /= weights.sum()
-        chosen = rng.choice(n_items, size=per_user[u], replace=False, p=weights)
-        users_list.append(np.full(per_user[u], u, dtype=np.int32))
-        items_list.append(chosen.astype(np.int32))
-    users = np.concatenate(users_list)
-    items = np.concatenate(items_list)
+    # Which items each user rates: per_user[u] draws without replacement, each item with weight
+    # popularity x exp(like_bias x affinity). The Gumbel top-k trick gives exactly that distribution
+    # (Efraimidis & Spirakis 2006; Vieira 2014) for all users in a few whole-matrix operations: a
+    # per-user loop of weighted draws was a thousand small numpy calls, cheap alone (~65 ms) but
+    # slow in a server where 30 learners' scripts share one interpreter lock.
+    log_weights = np.log(popularity)[None, :] + like_bias * (user_taste @ item_vector.T)
+    keys = log_weights + rng.gumbel(size=log_weights.shape)
+    ranked = np.argsort(-keys, axis=1, kind="stable")
+    take = np.arange(n_items)[None, :] < per_user[:, None]
+    users = np.broadcast_to(np.arange(n_users, dtype=np.int32)[:, None], ranked.shape)[take]
+    items = ranked[take].astype(np.int32)
 
     expected = truth.expected_rating(users, items)
     ratings = np.clip(np.rint(expected + rng.normal(0.0, noise_std, size=len(users))), 1, 5)

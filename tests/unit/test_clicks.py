@@ -145,7 +145,8 @@ def test_batch_norm_uses_batch_statistics_in_training_and_running_statistics_at_
         np.testing.assert_array_equal(np.asarray(kept), np.asarray(given))
     # At evaluation one example's prediction does not depend on the rest of the batch.
     alone, _ = mlp_forward(model.params, x[:1], dropout_rate=0.0, key=None, train=False, bn_state=running)
-    assert_allclose(np.asarray(alone), np.asarray(eval_logits)[:1], rtol=1e-5)
+    # (float32: a batch of 1 and of 32 take different matrix-product paths; 1e-4 holds on any CPU)
+    assert_allclose(np.asarray(alone), np.asarray(eval_logits)[:1], rtol=1e-4, atol=1e-6)
 
 
 def test_padding_rows_do_not_move_batch_statistics(tiny_data) -> None:
