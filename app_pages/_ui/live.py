@@ -31,6 +31,7 @@ from recsys_core.training.loop import EpochRecord, Trainer, TrainingRun
 MAX_CONCURRENT_TRAININGS = 2  # CPU bound: more at once only slows everyone on a 2-core laptop
 CHUNK_SECONDS = 0.15  # training between two chances to redraw or honour Stop
 FRAME_SECONDS = 0.1  # at most ten redraws a second
+WATCH_FRAME_SECONDS = 0.19  # at "watch", at most about five (lesson 1's 0.2 s epochs each get one)
 STOP_CHECK_SECONDS = 0.25  # while a frame is held at "watch", Stop is noticed at least this often
 WATCH_SECONDS = (3.0, 5.0)  # a run at "watch" pace lasts this long on screen, short runs stretched
 
@@ -140,26 +141,37 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
         status.info("Press **Train** to start.", icon=":material/play_arrow:")
         return None
 
-    def draw(run: TrainingRun, trainer: Trainer):
-        return chart(run, trainer, show_metric=show_metric)
+    def draw(run: TrainingRun, trainer: Trainer) -> None:
+        # A frame of a run in progress: its text alternative from the run's numbers (reading them
+        # back out of the figure cost as much as building it, for a frame on screen a fifth of a second).
+        last = run.history[-1]
+        alt = (f"Training curves while training, epoch {run.epochs_done:,} of {trainer.epochs:,}: training loss "
+               f"{plots.number(run.history[0].train_loss)} at epoch 0 and {plots.number(last.train_loss)} now, "
+               f"validation loss {plots.number(last.val_loss)} now.")
+        plot(chart(run, trainer, show_metric=show_metric), chart_slot, alt=alt)
 
     watch = shell.pace() == "watch" and not run.finished
     per_epoch = _watch_seconds(trainer.epochs) / trainer.epochs if watch else 0.0
-    drawn_at = time.monotonic()
+    drawn_at = shown_at = time.monotonic()  # the last frame drawn; the last epoch shown (bar and frame)
     if watch:  # the untrained model first: the fall starts where it really starts
-        plot(draw(run, trainer), chart_slot)
-        drawn_at = time.monotonic()
-        _hold(status, run, trainer, drawn_at + per_epoch)
+        draw(run, trainer)
+        drawn_at = shown_at = time.monotonic()
+        _hold(status, run, trainer, shown_at + per_epoch)
     # At "fast" a frame is drawn once a tenth of a second has passed: a run shorter than that (a warm
     # slider move on a lesson's defaults) draws only its finished chart, which starts at epoch 0 too.
     while not run.finished:
         run = _advance(trainer, run, 1 if watch else None, status)
         _store(lesson, run, signature)
-        if (watch or time.monotonic() - drawn_at >= FRAME_SECONDS) and not run.finished:  # the last is drawn below
-            plot(draw(run, trainer), chart_slot)
+        # Every frame costs the server a figure (~10 ms of its one interpreter, shared by the class):
+        # at "watch" a frame at most every WATCH_FRAME_SECONDS (every epoch of lessons 1-3, every third
+        # of lesson 4's 60: 20 frames), at "fast" every FRAME_SECONDS. The last is drawn below.
+        interval = WATCH_FRAME_SECONDS if watch else FRAME_SECONDS
+        if time.monotonic() - drawn_at >= interval and not run.finished:
+            draw(run, trainer)
             drawn_at = time.monotonic()
+        shown_at = time.monotonic()  # each epoch stays on screen for its share, even after a slow one
         if not run.finished:
-            _hold(status, run, trainer, drawn_at + per_epoch)
+            _hold(status, run, trainer, shown_at + per_epoch)
     _progress(status, run, trainer)
     plot(chart(run, trainer, replay.epoch(lesson, run), show_metric), chart_slot)
     progress.mark_trained(lesson)
