@@ -11,6 +11,7 @@ than the slots' worth of others at a time. A thread that already holds a slot an
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ class TrainingSlots:
         ticket = object()
         with self._cond:
             self._waiting.append(ticket)
+        shown_at = -WAIT_POLL_SECONDS
         try:
             while True:
                 with self._cond:
@@ -62,8 +64,12 @@ class TrainingSlots:
                         break
                     ahead = self._waiting.index(ticket)
                     self._cond.wait(WAIT_POLL_SECONDS)
-                if on_wait is not None:
+                # Every release wakes every waiter; redrawing "N ahead" on each wake-up cost 30
+                # learners thousands of page updates a second. At most one every WAIT_POLL_SECONDS
+                # (each is also the script's chance to act on a click).
+                if on_wait is not None and time.monotonic() - shown_at >= WAIT_POLL_SECONDS:
                     on_wait(ahead)
+                    shown_at = time.monotonic()
         except BaseException:
             with self._cond:
                 if ticket in self._waiting:
