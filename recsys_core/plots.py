@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,19 +79,29 @@ def _label_color(fill: str) -> str:
     return "#ffffff" if contrast("#ffffff", fill) >= contrast("#111111", fill) else "#111111"
 
 
+def _set(obj: Any, **props: Any) -> None:
+    """Set ``props`` (magic-underscore paths such as ``title_text`` allowed) on a figure's part, one by one.
+
+    The same result as ``obj.update(...)``, several times faster: Plotly's update machinery
+    (``update_layout``, ``update_xaxes``) cost ~10 ms a figure, and a class of 30 shares one
+    interpreter for every figure it is drawn.
+    """
+    for key, value in props.items():
+        obj[key] = value
+
+
 def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin=dict(l=10, r=10, t=60 if title else 40, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
-        plot_bgcolor="white",
-        title=dict(text=label(title), x=0, font=dict(size=15)) if title else None,
-        font=TEXT,
-        legend_font=TEXT,
-    )
-    fig.update_xaxes(**AXIS_TEXT)
-    fig.update_yaxes(**AXIS_TEXT)
-    fig.update_traces(colorbar=dict(tickfont=TEXT, title_font=TEXT), selector=dict(type="heatmap"))
+    layout = fig.layout
+    _set(layout, height=height, margin_l=10, margin_r=10, margin_t=60 if title else 40, margin_b=10,
+         legend_orientation="h", legend_yanchor="top", legend_y=-0.22, legend_xanchor="center", legend_x=0.5,
+         plot_bgcolor="white", font_color=TEXT_COLOR, legend_font_color=TEXT_COLOR)
+    if title:
+        _set(layout, title_text=label(title), title_x=0, title_font_size=15)
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        _set(axis, tickfont_color=TEXT_COLOR, title_font_color=TEXT_COLOR)
+    for trace in fig.data:
+        if trace.type == "heatmap":
+            _set(trace, colorbar_tickfont_color=TEXT_COLOR, colorbar_title_font_color=TEXT_COLOR)
     return fig
 
 
