@@ -6,16 +6,20 @@
 The same runs as `tests/unit/test_lesson_defaults.py` (its cached helpers: the app's data and split,
 model seed 0), printed instead of asserted: the default's own figure, then "control value minus
 default" as min..max over the seeds (validation RMSE in stars for lessons 1-2; simulated CTR and
-validation accuracy in percentage points for lesson 3). Not a test; a few minutes on 2 cores.
+validation accuracy in percentage points for lesson 3); for lesson 4 the one-lever sweep as the page
+runs it, per seed (seed 0 / 1 / 2). Not a test; a few minutes on 2 cores.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from recsys_core.data import click_dataset
 from recsys_core.evaluation import engagement as eg
 from recsys_core.lessons import defaults
+from recsys_core.lessons import overfitting as ol
 from recsys_core.lessons.collaborative_filtering import run_preprocessing
+from recsys_core.training.clicks import BEFORE
 from tests.unit.test_lesson_defaults import SEEDS, ctr, data, mf_run, neural_at, rmse, rmse_after
 
 MF1, MF2, NEURAL = defaults.MF_BASICS, defaults.COLLABORATIVE_FILTERING, defaults.ENGAGEMENT
@@ -73,13 +77,28 @@ def _neural_rows() -> list[tuple[str, str]]:
     return rows
 
 
+def _click_rows() -> list[tuple[str, str]]:
+    """Lesson 4's one-lever sweep as the page runs it: Before, then each single change and all four."""
+    runs: dict[str, list[dict]] = {}
+    for seed in SEEDS:
+        data = click_dataset(seed=seed)
+        configs = {"Before": BEFORE, **{f"+ {name}": config for name, config in ol.LEVERS.items()}}
+        for label, config in configs.items():
+            runs.setdefault(label, []).append(ol.fit_summary(data, replace(config, seed=seed)))
+    return [(f"lesson 4 {label}: train / validation accuracy, %, all targets met",
+             " / ".join(f"{r['train_accuracy'] * 100:.1f}" for r in results) + " | "
+             + " / ".join(f"{r['val_accuracy'] * 100:.1f}" for r in results) + " | "
+             + " / ".join("yes" if r["all_targets_met"] else "no" for r in results))
+            for label, results in runs.items()]
+
+
 def main() -> None:
     rows = _mf_rows("lesson 1", MF1) + _mf_rows("lesson 2", MF2)
     mask = {s: run_preprocessing(*data(s)[1:], "mask", MF2).val_rmse for s in SEEDS}
     for fill, name in (("mean", "the mean"), ("zero", "zeros")):
         rows.append((f"lesson 2 filling with {name} minus the mask",
                      _span([run_preprocessing(*data(s)[1:], fill, MF2).val_rmse - mask[s] for s in SEEDS])))
-    rows += _neural_rows()
+    rows += _neural_rows() + _click_rows()
     width = max(len(label) for label, _ in rows)
     print(f"{'control at the defaults':<{width}} | effect over data seeds 0-2")
     for label, value in rows:
