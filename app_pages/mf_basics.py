@@ -20,6 +20,9 @@ from recsys_core.training.mf import fit_mf, mf_epoch, mf_trainer
 LESSON = "mf_basics"
 CONTROLS = ui.MFControls("mf", notes={
     "batch": "Ratings per update step. The learning rate is per rating, so the batch size changes little here.",
+    "opt": "sgd: plain steps; adam: steps scaled per weight. At the default learning rate both land about the same "
+           "validation RMSE, so switching barely changes the result; at a much larger rate Adam's steps stay near "
+           "the rate per weight, so its loss grows for a few epochs before it blows up: the way to watch a divergence.",
 })
 
 data_key, ratings = ui.dataset()
