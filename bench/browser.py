@@ -24,44 +24,15 @@ import statistics
 import time
 from urllib.parse import quote
 
-from bench.classroom import CHROMIUM, CHROMIUM_ARGS, TRAINING_TAB, Server
+from bench.classroom import CHROMIUM, CHROMIUM_ARGS, TRAINING_TAB, Server, page_log_js, settled_log
 
-# The page's state, polled in the browser (every 10 ms) so the times are the page's own clock.
-_WATCH_JS = """
-window.__log = [];
-(() => {
-  let last = "";
-  setInterval(() => {
-    const app = document.querySelector("[data-testid='stApp']");
-    const state = app ? app.getAttribute("data-test-script-state") : null;
-    const charts = Array.from(document.querySelectorAll(".js-plotly-plot"));
-    const points = charts.length && charts[0].data ? charts[0].data.map(t => (t.x || []).length).join(",") : "";
-    const stamp = charts.length && charts[0]._fullLayout ? String(charts[0].data?.[0]?.y?.slice(-1)) : "";
-    const waiting = document.querySelectorAll("[data-testid='stSkeleton']").length;
-    const key = `${state}|${charts.length}|${points}|${stamp}|${waiting}`;
-    if (key !== last) { window.__log.push([performance.now(), state, charts.length, points + "/" + stamp, waiting]); last = key; }
-  }, 10);
-})();
-"""
-
-
-def _settled(page, since: float, settle_ms: float = 800.0, timeout_s: float = 120.0) -> list:
-    """Wait until the page has run, is idle, waits for no lazy code and has not changed for ``settle_ms``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(settle_ms)
-        log = [e for e in page.evaluate("window.__log") if e[0] >= since]
-        now = page.evaluate("performance.now()")
-        if log and log[-1][1] == "notRunning" and not log[-1][4] and now - log[-1][0] >= settle_ms \
-                and any(e[1] == "running" for e in log):
-            return log
-    raise TimeoutError("the page did not settle")
+SETTLE_S, TIMEOUT_S = 0.8, 120.0  # unchanged this long means settled; give up after this
 
 
 def _chart_change_ms(log: list, since: float) -> tuple[float, float]:
-    """(first, last) time after ``since`` at which the first chart's drawn data changed."""
-    changes = [t for (t, _, _, drawn, _), prev in zip(log[1:], log, strict=False) if drawn != prev[3]]
-    return (changes[0] - since, changes[-1] - since) if changes else (float("nan"), float("nan"))
+    """(first, last) time in ms after ``since`` at which the first chart's drawn data changed."""
+    changes = [t for (t, *_, drawn), prev in zip(log[1:], log, strict=False) if drawn != prev[4]]
+    return ((changes[0] - since) * 1000, (changes[-1] - since) * 1000) if changes else (float("nan"), float("nan"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,19 +50,19 @@ def main(argv: list[str] | None = None) -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.add_init_script(_WATCH_JS)
+            page.add_init_script(page_log_js(10))  # the page's own clock, every 10 ms
             page.goto(f"{server.url}/{args.lesson}?pace={args.pace}&tab={quote(TRAINING_TAB)}", wait_until="commit")
-            log = _settled(page, 0.0)
-            drawn = [t for (t, _, n, _, _), prev in zip(log[1:], log, strict=False) if n != prev[2]]
-            print(f"first visit ({args.lesson}, pace={args.pace}): trained chart drawn {drawn[-1] / 1000:.2f} s, "
-                  f"page settled {log[-1][0] / 1000:.2f} s after navigation start", flush=True)
+            log = settled_log(page, 0.0, SETTLE_S, time.monotonic() + TIMEOUT_S)
+            drawn = [t for (t, _, n, *_), prev in zip(log[1:], log, strict=False) if n != prev[2]]
+            print(f"first visit ({args.lesson}, pace={args.pace}): trained chart drawn {drawn[-1]:.2f} s, "
+                  f"page settled {log[-1][0]:.2f} s after navigation start", flush=True)
             slider = page.get_by_role("slider", name="Rank k (features per user/item)")
             first, last = [], []
             for move in range(args.moves):
                 slider.focus()
-                since = page.evaluate("performance.now()")
+                since = page.evaluate("performance.now()") / 1000
                 page.keyboard.press("ArrowRight" if move % 2 == 0 else "ArrowLeft")
-                log = _settled(page, since)
+                log = settled_log(page, since, SETTLE_S, time.monotonic() + TIMEOUT_S)
                 a, b = _chart_change_ms(log, since)
                 first.append(a)
                 last.append(b)

@@ -350,23 +350,43 @@ async def run_websocket_scenario(server: Server, scenario: Scenario, args: argpa
 
 # --- the Chromium cross-check ------------------------------------------------------------------
 
-# Logs every change of the app's script state with its time since navigation start. Polling
-# (every 20 ms) rather than waiting on a selector from Python, so that N pages are timed by
-# their own clocks, not by the order in which this process gets round to asking them.
-_STATE_LOG_JS = """
+# Logs every change of the page's state with its time since navigation start, in seconds:
+# [t, script state, charts drawn, elements waiting for lazily loaded code, the first chart's drawn data
+# (points per trace and its last y)]. Polling rather than waiting on a selector from Python, so that N
+# pages are timed by their own clocks, not by the order in which this process gets round to asking them.
+# Shared with bench/browser.py.
+def page_log_js(interval_ms: int) -> str:
+    return """
 window.__benchLog = [];
 (() => {
   let last = "";
   setInterval(() => {
     const app = document.querySelector("[data-testid='stApp']");
     const state = app ? app.getAttribute("data-test-script-state") : null;
-    const drawn = document.querySelectorAll(".js-plotly-plot").length;
+    const charts = document.querySelectorAll(".js-plotly-plot");
+    const first = charts.length && charts[0].data ? charts[0].data : null;
+    const data = first ? first.map(t => (t.x || []).length).join(",") + "/" + String(first[0]?.y?.slice(-1)) : "";
     const waiting = document.querySelectorAll("[data-testid='stSkeleton']").length;
-    const key = `${state}/${drawn}/${waiting}`;
-    if (key !== last) { window.__benchLog.push([performance.now() / 1000, state, drawn, waiting]); last = key; }
-  }, 20);
+    const key = `${state}/${charts.length}/${waiting}/${data}`;
+    if (key !== last) { window.__benchLog.push([performance.now() / 1000, state, charts.length, waiting, data]); last = key; }
+  }, INTERVAL);
 })();
-"""
+""".replace("INTERVAL", str(interval_ms))
+
+
+def settled_log(page, since: float, settle: float, deadline: float) -> list:
+    """The page's log from ``since`` (seconds, the page's clock) once it has settled: it ran at least
+    once since then, is not running, no element still waits for its lazily loaded code (Streamlit's
+    Suspense fallback, stSkeleton: Plotly's code comes after the run, so "notRunning" alone is not
+    the chart), and nothing changed for ``settle`` seconds. ``deadline`` is a ``time.monotonic()``."""
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(settle * 1000)
+        log = [entry for entry in page.evaluate("window.__benchLog") if entry[0] >= since]
+        now = page.evaluate("performance.now()") / 1000
+        if log and log[-1][1] == "notRunning" and not log[-1][3] and now - log[-1][0] >= settle \
+                and any(state == "running" for _, state, *_ in log):
+            return log
+    raise TimeoutError("the page did not settle")
 
 
 def _browser_session(url: str, start: threading.Barrier, timeout: float, settle: float) -> dict[str, Any]:
@@ -378,7 +398,7 @@ def _browser_session(url: str, start: threading.Barrier, timeout: float, settle:
         try:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.add_init_script(_STATE_LOG_JS)
+            page.add_init_script(page_log_js(20))
         except Exception as exc:  # noqa: BLE001
             start.abort()  # the other browsers must not wait for this one forever
             record["problems"].append(f"browser did not start: {type(exc).__name__}: {exc}"[:300])
@@ -386,33 +406,23 @@ def _browser_session(url: str, start: threading.Barrier, timeout: float, settle:
         try:
             start.wait()
             page.goto(url, wait_until="commit", timeout=timeout * 1000)
-            deadline = time.monotonic() + timeout
-            selector = "[data-testid='stApp'][data-test-script-state='notRunning']"
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    record["problems"].append(f"timeout after {timeout:g} s")
-                    break
-                page.wait_for_selector(selector, timeout=remaining * 1000)
+            try:
+                log = settled_log(page, 0.0, settle, time.monotonic() + timeout)
+            except TimeoutError:
+                record["problems"].append(f"timeout after {timeout:g} s")
                 log = page.evaluate("window.__benchLog")
-                page.wait_for_timeout(settle * 1000)
-                # Settled: it ran at least once, is not running now, no element still waits for its
-                # lazily loaded code (Streamlit's Suspense fallback, stSkeleton: Plotly's code comes
-                # after the run, so "notRunning" alone is not the chart), and nothing changed meanwhile.
-                if page.evaluate("window.__benchLog.length") == len(log) and any(
-                        s == "running" for _, s, _, _ in log) and log[-1][1] == "notRunning" and not log[-1][3]:
-                    states = [(t, s) for (t, s, _, _), prev in zip(log, [None, *log], strict=False)
-                              if prev is None or s != prev[1]]
-                    record["finished_s"] = states[-1][0]
-                    # Page, JS and websocket set-up come before the first run: shown apart.
-                    record["first_running_s"] = next(t for t, s in states if s == "running")
-                    drawn = [(t, n) for (t, _, n, _), prev in zip(log, [None, *log], strict=False)
-                             if prev is None or n != prev[2]]
-                    if drawn[-1][1]:
-                        record["chart_s"] = drawn[-1][0]  # the last chart drawn (or removed)
-                    break
+            else:
+                states = [(t, s) for (t, s, *_), prev in zip(log, [None, *log], strict=False)
+                          if prev is None or s != prev[1]]
+                record["finished_s"] = states[-1][0]
+                # Page, JS and websocket set-up come before the first run: shown apart.
+                record["first_running_s"] = next(t for t, s in states if s == "running")
+                drawn = [(t, n) for (t, _, n, *_), prev in zip(log, [None, *log], strict=False)
+                         if prev is None or n != prev[2]]
+                if drawn[-1][1]:
+                    record["chart_s"] = drawn[-1][0]  # the last chart drawn (or removed)
             record["log"] = log
-            record["charts"] = record["training_charts"] = log[-1][2]  # the DOM does not say which is which
+            record["charts"] = record["training_charts"] = log[-1][2] if log else 0  # the DOM does not say which is which
             exceptions = page.locator("[data-testid='stException']")
             record["problems"] += [f"exception: {exceptions.nth(i).inner_text()[:300]}"
                                    for i in range(exceptions.count())]
