@@ -87,6 +87,19 @@ def assert_literal(haystack: str, needles, where: str, at_least: int = 1) -> Non
     assert len(shown) >= at_least, f"{where}: expected the literal text of {needles}, found {shown} in:\n{haystack[:3000]}"
 
 
+def trained_stage_table(page, lesson_link: str, first_stage: str, where: str) -> None:
+    """Open a lesson from the sidebar, train it from its pipeline tab, and check the stage table's
+    cells show the file's titles and user ids literally."""
+    page.get_by_role("link", name=lesson_link).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Train now").click()
+    wait_idle(page)
+    table = page.locator("[data-testid='stTable']:visible").first
+    expect(table.get_by_text(first_stage).first).to_be_visible()
+    assert_literal(table.inner_text(), EVIL_TITLES, where)
+    assert_literal(table.inner_text(), EVIL_USERS, where)
+
+
 @pytest.fixture
 def requests_seen(page):
     seen: list[str] = []
@@ -115,14 +128,7 @@ def test_titles_genres_and_ids_from_a_file_show_as_text_and_load_nothing(server,
     screenshot(page, "uploaded_text_your_data")
 
     # Lesson 1, pipeline tab, trained: the stage table's example and the ratings window.
-    page.get_by_role("link", name="1 · Matrix factorization").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Train now").click()
-    wait_idle(page)
-    table = page.locator("[data-testid='stTable']:visible").first
-    expect(table.get_by_text("Input data").first).to_be_visible()
-    assert_literal(table.inner_text(), EVIL_TITLES, "lesson 1 stage table")
-    assert_literal(table.inner_text(), EVIL_USERS, "lesson 1 stage table")
+    trained_stage_table(page, "1 · Matrix factorization", "Input data", "lesson 1 stage table")
     assert_literal(chart_text(page), EVIL_TITLES, "lesson 1 ratings window", at_least=3)
     assert_no_markup_from_the_file(page, "lesson 1 pipeline")
     screenshot(page, "uploaded_text_lesson_1_pipeline")
@@ -150,14 +156,7 @@ def test_titles_genres_and_ids_from_a_file_show_as_text_and_load_nothing(server,
     screenshot(page, "uploaded_text_lesson_1_prediction")
 
     # Lesson 2, pipeline tab, trained: stage table, predictions, neighbours and the embedding map.
-    page.get_by_role("link", name="2 · Collaborative filtering").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Train now").click()
-    wait_idle(page)
-    table = page.locator("[data-testid='stTable']:visible").first
-    expect(table.get_by_text("Raw user-item ratings").first).to_be_visible()
-    assert_literal(table.inner_text(), EVIL_TITLES, "lesson 2 stage table")
-    assert_literal(table.inner_text(), EVIL_USERS, "lesson 2 stage table")
+    trained_stage_table(page, "2 · Collaborative filtering", "Raw user-item ratings", "lesson 2 stage table")
     assert_literal(main_text(page), [f"User {u}" for u in EVIL_USERS], "lesson 2 pipeline text")
     assert_literal(chart_text(page), EVIL_TITLES, "lesson 2 ratings windows", at_least=3)
     assert_no_markup_from_the_file(page, "lesson 2 pipeline")
