@@ -37,7 +37,6 @@ GRID = dict(showgrid=True, gridcolor="#e5e7eb")
 # below WCAG AA's 4.5:1), and a figure's own colours win over the theme's, axis by axis.
 TEXT_COLOR = "#374151"
 TEXT = dict(color=TEXT_COLOR)
-AXIS_TEXT = dict(tickfont=TEXT, title_font=TEXT)
 MARK_TEXT_COLOR = "#047857"  # a darker green than the best-epoch line (#009E73, 3.4:1) for its label
 # A loss above the divergence line (this many times its untrained value) is drawn at the top edge, marked:
 # below it the curve is drawn as it is, so a loss rising toward a blow-up is seen rising.

@@ -152,26 +152,24 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
 
     watch = shell.pace() == "watch" and not run.finished
     per_epoch = _watch_seconds(trainer.epochs) / trainer.epochs if watch else 0.0
-    drawn_at = shown_at = time.monotonic()  # the last frame drawn; the last epoch shown (bar and frame)
+    drawn_at = time.monotonic()  # when the last frame was drawn
     if watch:  # the untrained model first: the fall starts where it really starts
         draw(run, trainer)
-        drawn_at = shown_at = time.monotonic()
-        _hold(status, run, trainer, shown_at + per_epoch)
-    # At "fast" a frame is drawn once a tenth of a second has passed: a run shorter than that (a warm
+        drawn_at = time.monotonic()
+        _hold(status, run, trainer, drawn_at + per_epoch)
+    # Every frame costs the server a figure (~10 ms of its one interpreter, shared by the class): at
+    # "watch" a frame at most every WATCH_FRAME_SECONDS (every epoch of lessons 1-3, every third of
+    # lesson 4's 60: 20 frames), at "fast" every FRAME_SECONDS, so a run shorter than that (a warm
     # slider move on a lesson's defaults) draws only its finished chart, which starts at epoch 0 too.
+    interval = WATCH_FRAME_SECONDS if watch else FRAME_SECONDS
     while not run.finished:
         run = _advance(trainer, run, 1 if watch else None, status)
         _store(lesson, run, signature)
-        # Every frame costs the server a figure (~10 ms of its one interpreter, shared by the class):
-        # at "watch" a frame at most every WATCH_FRAME_SECONDS (every epoch of lessons 1-3, every third
-        # of lesson 4's 60: 20 frames), at "fast" every FRAME_SECONDS. The last is drawn below.
-        interval = WATCH_FRAME_SECONDS if watch else FRAME_SECONDS
-        if time.monotonic() - drawn_at >= interval and not run.finished:
+        if time.monotonic() - drawn_at >= interval and not run.finished:  # the last is drawn below
             draw(run, trainer)
             drawn_at = time.monotonic()
-        shown_at = time.monotonic()  # each epoch stays on screen for its share, even after a slow one
-        if not run.finished:
-            _hold(status, run, trainer, shown_at + per_epoch)
+        if not run.finished:  # each epoch stays on screen for its share, even after a slow one
+            _hold(status, run, trainer, time.monotonic() + per_epoch)
     _progress(status, run, trainer)
     plot(chart(run, trainer, replay.epoch(lesson, run), show_metric), chart_slot)
     progress.mark_trained(lesson)
