@@ -143,7 +143,7 @@ def page(browser):
 
 
 def wait_idle(page, settle_ms: int = 400) -> None:
-    """Wait until Streamlit has finished running the script after the last action.
+    """Wait until Streamlit has finished running the script after the last action and drawn its elements.
 
     The app root carries ``data-test-script-state``; right after a click it may still say
     'notRunning' for a moment before the rerun starts, hence the short settle first.
@@ -152,6 +152,9 @@ def wait_idle(page, settle_ms: int = 400) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=ACTION_TIMEOUT_MS)
     page.wait_for_timeout(200)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=ACTION_TIMEOUT_MS)
+    # Done running is not drawn: an element whose frontend code is still loading (Plotly's, on a page's
+    # first chart) shows Streamlit's skeleton placeholder until it is.
+    page.wait_for_function("() => !document.querySelector(\"[data-testid='stSkeleton']\")", timeout=ACTION_TIMEOUT_MS)
 
 
 def chart_series(page, index: int = 0) -> dict[str, dict[str, list]]:
