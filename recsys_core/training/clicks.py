@@ -15,6 +15,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from recsys_core.data import ClickData
 from recsys_core.models.click_mlp import ClickModel, batch_loss, evaluate, init_mlp
@@ -61,16 +62,19 @@ BONUS_BATCHNORM = ClickConfig(dropout_rate=0.0, norm="batchnorm")
 
 
 @jax.jit
-def click_epoch(model: ClickModel, opt_state, batches: dict[str, jax.Array], key: jax.Array,
+def click_epoch(model: ClickModel, opt_state, batches: dict[str, jax.Array], key: jax.Array, epoch: jax.Array,
                 hparams: dict[str, jax.Array]):
     """Train one epoch over ``batches`` (``x`` (steps, batch, features), ``y``, ``weight``).
 
     A step whose batch is all padding changes nothing (not even Adam's moments), so every epoch
     of a dataset has the same bucketed shape and compiles once. ``hparams`` (learning_rate, l2,
-    dropout_rate) are traced scalars: new values reuse the compiled code.
+    dropout_rate) are traced scalars: new values reuse the compiled code. The epoch's dropout key
+    is the run's ``key`` folded with ``epoch``, here rather than by the caller: every small
+    computation outside the program waits its turn behind the other learners' training.
     """
     count_trace("click_epoch")
     grad_fn = jax.grad(batch_loss, has_aux=True)
+    key = jax.random.fold_in(key, epoch)
 
     def step(carry, batch):
         params, bn_state, opt, k = carry
@@ -108,6 +112,7 @@ class ClickProgram:
     def __init__(self, data: ClickData, config: ClickConfig) -> None:
         self.data, self.config = data, config
         self._eval = tuple(jnp.asarray(a) for a in (data.X_train, data.y_train, data.X_val, data.y_val))
+        self._key = jax.random.key(config.seed + 1)
 
     @property
     def learning_rate(self) -> float:
@@ -126,12 +131,11 @@ class ClickProgram:
         cfg = self.config
         batches = weighted_batches({"x": self.data.X_train, "y": self.data.y_train}, cfg.batch_size,
                                    epoch_order(cfg.seed, epoch, self.data.n_train))
-        key = jax.random.fold_in(jax.random.key(cfg.seed + 1), epoch)
-        hparams = {name: jnp.float32(getattr(cfg, name)) for name in ("learning_rate", "l2", "dropout_rate")}
-        return click_epoch(model, opt_state, batches, key, hparams)
+        hparams = {name: np.float32(getattr(cfg, name)) for name in ("learning_rate", "l2", "dropout_rate")}
+        return click_epoch(model, opt_state, batches, self._key, np.int32(epoch), hparams)
 
     def evaluate(self, model: ClickModel) -> Evaluation:
-        train_loss, train_acc, val_loss, val_acc = (float(v) for v in click_errors(model, *self._eval))
+        train_loss, train_acc, val_loss, val_acc = np.asarray(click_errors(model, *self._eval)).tolist()
         return Evaluation(train_loss, val_loss, train_acc, val_acc)
 
 

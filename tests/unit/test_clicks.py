@@ -228,19 +228,19 @@ def test_changing_learning_rate_l2_or_dropout_does_not_recompile(tiny_data) -> N
 
 
 def _epoch_args(config: ClickConfig, data: ClickData, key: int):
-    """What `ClickProgram.epoch` passes to the jitted epoch for epoch 1 (batches, key, hparams)."""
+    """What `ClickProgram.epoch` passes to the jitted epoch for epoch 1 (batches, key, epoch, hparams)."""
     model, opt_state = ClickProgram(data, config).init()
     batches = weighted_batches({"x": data.X_train, "y": data.y_train}, config.batch_size,
                                epoch_order(config.seed, 1, data.n_train))
-    hparams = {name: jnp.float32(getattr(config, name)) for name in ("learning_rate", "l2", "dropout_rate")}
-    return model, opt_state, batches, jax.random.key(key), hparams
+    hparams = {name: np.float32(getattr(config, name)) for name in ("learning_rate", "l2", "dropout_rate")}
+    return model, opt_state, batches, jax.random.key(key), np.int32(1), hparams
 
 
 def test_a_padded_step_changes_nothing(tiny_data) -> None:
-    model, opt, batches, key, hparams = _epoch_args(
+    model, opt, batches, key, epoch, hparams = _epoch_args(
         replace(BONUS_BATCHNORM, **TINY, learning_rate=0.1, dropout_rate=0.5, l2=0.1), tiny_data, 1)
     batches = {**batches, "weight": np.zeros_like(batches["weight"])}  # every step all padding
-    new_model, new_opt = clicks.click_epoch(model, opt, batches, key, hparams)
+    new_model, new_opt = clicks.click_epoch(model, opt, batches, key, epoch, hparams)
     for a, b in zip(jax.tree.leaves((model, opt)), jax.tree.leaves((new_model, new_opt)), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
@@ -253,7 +253,7 @@ def test_jit_and_no_jit_epochs_agree(tiny_data) -> None:
     jitted, _ = clicks.click_epoch(*args)
     with jax.disable_jit():
         eager, _ = clicks.click_epoch(*args)
-    lr, steps = float(args[4]["learning_rate"]), 2
+    lr, steps = float(args[5]["learning_rate"]), 2
     for layer_jit, layer_eager in zip(jitted.params, eager.params, strict=True):
         for name in layer_jit:
             a, b = np.asarray(layer_jit[name]), np.asarray(layer_eager[name])
