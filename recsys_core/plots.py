@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -121,7 +122,18 @@ def _clipped(values: Sequence[float], ceiling: float) -> tuple[list[float | None
     return shown, over
 
 
-def training_curves(
+def training_curves(history: Sequence[EpochRecord], loss_name: str, metric_name: str, **options: Any) -> go.Figure:
+    """Loss (left) and the lesson's accuracy measure (right), training vs validation, per epoch.
+
+    Epoch 0 is the untrained model, so the fall starts where it really starts. The x axis is the
+    full epoch budget so a learner watching live sees how far the run has come. A loss that blows
+    up is drawn at the top of a clipped axis with a triangle and its value (or "NaN") instead of
+    squashing the curve flat or leaving the chart blank. ``options`` are `training_curves_spec`'s.
+    """
+    return go.Figure(training_curves_spec(history, loss_name, metric_name, **options))
+
+
+def training_curves_spec(
     history: Sequence[EpochRecord],
     loss_name: str,
     metric_name: str,
@@ -130,14 +142,13 @@ def training_curves(
     metric_as_percent: bool = False,
     show_metric: bool = True,
     highlight_epoch: int | None = None,
-) -> go.Figure:
-    """Loss (left) and the lesson's accuracy measure (right), training vs validation, per epoch.
+) -> dict:
+    """`training_curves` as the plain figure dict Plotly's validation leaves unchanged.
 
-    Epoch 0 is the untrained model, so the fall starts where it really starts. The x axis is the
-    full epoch budget so a learner watching live sees how far the run has come. A loss that blows
-    up is drawn at the top of a clipped axis with a triangle and its value (or "NaN") instead of
-    squashing the curve flat or leaving the chart blank. Built from a plain dict (no
-    ``make_subplots``): this chart is redrawn many times a second while a run plays.
+    A live run redraws this chart up to ten times a second for every learner of a class, and
+    Plotly's validation of a figure (~5 ms: building, validating and copying it back out) cost
+    thirty times the dict itself; `tests/unit/test_plots.py` checks that validating the dict
+    changes nothing, so the live frames may skip it.
     """
     epochs = [r.epoch for r in history]
     has_metric = show_metric and any(math.isfinite(r.val_metric) for r in history)
@@ -198,8 +209,22 @@ def training_curves(
         annotations.append(dict(text=f"{text}: epoch {epoch}", x=epoch, y=0.02, xref="x", yref="y domain",
                                 showarrow=False, xanchor="right" if right else "left", yanchor="bottom",
                                 font=dict(size=11, color=text_colour)))
-    layout["annotations"], layout["shapes"] = annotations, shapes
-    return go.Figure(dict(data=data, layout=layout), skip_invalid=False)
+    layout["annotations"] = annotations
+    if shapes:  # Plotly drops an empty list
+        layout["shapes"] = shapes
+    return dict(data=data, layout=layout)
+
+
+@cache
+def _default_template() -> dict:
+    return go.Figure().to_dict()["layout"]["template"]
+
+
+def as_validated(spec: dict) -> dict:
+    """``spec`` with the template Plotly adds to every figure it builds (its default, "plotly"):
+    what ``go.Figure(spec).to_dict()`` returns for a valid spec, without building the figure. The
+    template is shared between figures, never modified."""
+    return {**spec, "layout": {**spec["layout"], "template": _default_template()}}
 
 
 def overlay_curves(runs: dict[str, Sequence[EpochRecord]], field: str, y_title: str, title: str, scale: float = 1.0) -> go.Figure:
@@ -225,7 +250,12 @@ def overlay_curves(runs: dict[str, Sequence[EpochRecord]], field: str, y_title: 
     return _layout(fig, title=title)
 
 
-def matrix_heatmap(
+def matrix_heatmap(frame: pd.DataFrame, title: str, **options: Any) -> go.Figure:
+    """A users x items window; missing cells stay blank so the sparsity is visible (`matrix_heatmap_spec`)."""
+    return go.Figure(matrix_heatmap_spec(frame, title, **options))
+
+
+def matrix_heatmap_spec(
     frame: pd.DataFrame,
     title: str,
     colorbar_title: str = "rating (stars)",
@@ -233,34 +263,33 @@ def matrix_heatmap(
     zmax: float | None = 5,
     colorscale: str = "Viridis",
     height: int = 420,
-) -> go.Figure:
-    """A users x items window; missing cells stay blank so the sparsity is visible."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=frame.to_numpy(dtype=float),
-            x=[label(c) for c in frame.columns],
-            y=[label(i) for i in frame.index],
-            colorscale=colorscale,
-            zmin=zmin,
-            zmax=zmax,
-            hoverongaps=False,
-            colorbar=dict(title=colorbar_title),
-            hovertemplate="%{y}<br>%{x}<br>value: %{z:.2f}<extra></extra>",
-        )
-    )
+) -> dict:
+    """`matrix_heatmap` as a plain figure dict that Plotly's validation leaves unchanged (a replay
+    draws it on every rerun; see `training_curves_spec`)."""
+    trace = dict(type="heatmap", z=frame.to_numpy(dtype=float), x=[label(c) for c in frame.columns],
+                 y=[label(i) for i in frame.index], colorscale=_colorscale(colorscale), hoverongaps=False,
+                 colorbar=dict(title=dict(text=colorbar_title)),
+                 hovertemplate="%{y}<br>%{x}<br>value: %{z:.2f}<extra></extra>")
+    trace.update({k: v for k, v in (("zmin", zmin), ("zmax", zmax)) if v is not None})
     # Ids are labels, not quantities: a numeric axis would space user 68 and user 9 by value.
-    fig.update_xaxes(title_text=frame.columns.name or "item", type="category",
-                     showticklabels=len(frame.columns) <= 30, tickangle=-45)
-    fig.update_yaxes(title_text=frame.index.name or "user", type="category", autorange="reversed")
-    return _layout(fig, height=height, title=title)
+    layout = dict(xaxis=dict(title=dict(text=frame.columns.name or "item"), type="category",
+                             showticklabels=len(frame.columns) <= 30, tickangle=-45),
+                  yaxis=dict(title=dict(text=frame.index.name or "user"), type="category", autorange="reversed"))
+    return _styled_spec([trace], layout, height, title)
 
 
 HEATMAP_ROWS = 30  # rows of a factor table drawn: enough to see a pattern, few enough to read
 
 
-def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int = HEATMAP_ROWS,
-                   bound: float | None = None) -> go.Figure:
-    """The first rows of a factor matrix (rows x k latent features), diverging around zero.
+def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, **options: Any) -> go.Figure:
+    """The first rows of a factor matrix (rows x k latent features), diverging around zero
+    (`factor_heatmap_spec`)."""
+    return go.Figure(factor_heatmap_spec(matrix, row_label, title, **options))
+
+
+def factor_heatmap_spec(matrix: np.ndarray, row_label: str, title: str, max_rows: int = HEATMAP_ROWS,
+                        bound: float | None = None) -> dict:
+    """`factor_heatmap` as a plain figure dict Plotly's validation leaves unchanged.
 
     ``bound`` fixes the colour scale (a replay uses one bound for every epoch, so colours compare).
     The title says how many rows are drawn when the matrix has more.
@@ -269,21 +298,37 @@ def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, max_rows: int
     if len(matrix) > len(block):
         title = f"{title} (first {len(block)} of {len(matrix):,} rows)"
     bound = bound or float(np.abs(block).max()) or 1.0
-    fig = go.Figure(
-        go.Heatmap(
-            z=block,
-            x=[f"f{j + 1}" for j in range(block.shape[1])],
-            y=[f"{row_label} {i + 1}" for i in range(block.shape[0])],
-            colorscale="RdBu",
-            zmid=0,
-            zmin=-bound,
-            zmax=bound,
-            colorbar=dict(title="weight"),
-        )
-    )
-    fig.update_xaxes(title_text="latent feature")
-    fig.update_yaxes(title_text=row_label, autorange="reversed", showticklabels=False)
-    return _layout(fig, height=300, title=title)
+    trace = dict(type="heatmap", z=block, x=[f"f{j + 1}" for j in range(block.shape[1])],
+                 y=[f"{row_label} {i + 1}" for i in range(block.shape[0])], colorscale=_colorscale("RdBu"),
+                 zmid=0, zmin=-bound, zmax=bound, colorbar=dict(title=dict(text="weight")))
+    layout = dict(xaxis=dict(title=dict(text="latent feature")),
+                  yaxis=dict(title=dict(text=row_label), autorange="reversed", showticklabels=False))
+    return _styled_spec([trace], layout, 300, title)
+
+
+@cache
+def _colorscale(name: str) -> list:
+    """A named colour scale as the list of [position, colour] pairs Plotly's validation makes of it."""
+    return go.Heatmap(colorscale=name).to_plotly_json()["colorscale"]
+
+
+def _styled_spec(data: list[dict], layout: dict, height: int, title: str | None) -> dict:
+    """`_layout` for a figure dict: the same look, for the builders whose dicts may go out unvalidated."""
+    for axis in ("xaxis", "yaxis"):
+        part = layout.setdefault(axis, {})
+        part["tickfont"] = dict(TEXT)
+        part.setdefault("title", {})["font"] = dict(TEXT)
+    for trace in data:
+        if trace["type"] == "heatmap":
+            bar = trace.setdefault("colorbar", {})
+            bar["tickfont"] = dict(TEXT)
+            bar.setdefault("title", {})["font"] = dict(TEXT)
+    layout.update(height=height, margin=dict(l=10, r=10, t=60 if title else 40, b=10), plot_bgcolor="white",
+                  font=dict(TEXT), legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5,
+                                               font=dict(TEXT)))
+    if title:
+        layout["title"] = dict(text=label(title), x=0, font=dict(size=15))
+    return dict(data=data, layout=layout)
 
 
 def vector_bars(values: np.ndarray, title: str, y_title: str, labels: Sequence[str] | None = None, color: str = TRAIN_COLOR, tickformat: str | None = None) -> go.Figure:
@@ -450,130 +495,3 @@ def support_lines(frame: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(title_text="training ratings of the user / of the item (log scale)", type="log", **GRID)
     fig.update_yaxes(title_text="mean posterior std of a prediction (stars)", rangemode="tozero", **GRID)
     return _layout(fig, height=380, title=title)
-
-
-# --- text alternatives -------------------------------------------------------------------------------
-# A chart is a picture of numbers; a learner who cannot see it (a screen reader, a projector washing
-# out the colours) gets the same numbers in words. Read back from the figure itself, so the words
-# can never disagree with what is drawn. Kept short: a title and a few numbers per series.
-
-ALT_MAX_ITEMS = 12  # bars or points listed one by one; more are summarised by their extremes
-
-
-def _short(value: float) -> str:
-    """A number for a sentence: three significant digits, thousands separated, a real minus sign."""
-    if not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("infinite" if value > 0 else "minus infinite")
-    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-    return text.replace("-", "−")
-
-
-def _axis_title(axis) -> str:
-    """An axis title without its parenthesised note: "epoch (0 = untrained)" -> "epoch"."""
-    text = (axis.title.text or "") if axis is not None and axis.title is not None else ""
-    return text.split(" (")[0].strip()
-
-
-def _values(array) -> np.ndarray:
-    return np.asarray([np.nan if v is None else v for v in np.asarray(array, dtype=object).ravel()], dtype=float)
-
-
-def _line_text(trace, x_name: str, off_chart: set) -> str | None:
-    """One series: where it starts and ends, and its lowest value if that lies between."""
-    x = list(trace.x if trace.x is not None else [])
-    y = _values(trace.y if trace.y is not None else [])
-    kept = np.flatnonzero(np.isfinite(y) & np.array([v not in off_chart for v in x], dtype=bool))
-    if not trace.name or kept.size == 0:
-        return None
-    first, last, low = kept[0], kept[-1], kept[np.argmin(y[kept])]
-    at = f"{x_name} " if x_name else ""
-    if last == first:
-        return f"{trace.name} {_short(y[first])} at {at}{x[first]}"
-    text = f"{trace.name} from {_short(y[first])} to {_short(y[last])} ({at}{x[first]} to {x[last]})"
-    if low not in (first, last):
-        text += f", lowest {_short(y[low])} at {at}{x[low]}"
-    return text
-
-
-def _off_chart_text(name: str, marks, x_name: str) -> str:
-    """The points of a series that a clipped axis draws at its top edge, with their real values."""
-    points = ", ".join(f"{x_name + ' ' if x_name else ''}{x} {text}" for x, text in zip(marks.x, marks.text, strict=False))
-    return f"{name} off the chart (diverged): {points}"
-
-
-def _bar_text(trace, max_items: int) -> str:
-    labels = [str(v) for v in (trace.x if trace.x is not None else [])]
-    y = _values(trace.y if trace.y is not None else [])
-    text = list(trace.text) if trace.text is not None and not isinstance(trace.text, str) else None
-    if len(y) <= max_items:
-        low = _values(trace.error_y.arrayminus) if trace.error_y is not None and trace.error_y.arrayminus is not None else None
-        high = _values(trace.error_y.array) if trace.error_y is not None and trace.error_y.array is not None else None
-        items = []
-        for i, (label, value) in enumerate(zip(labels, y, strict=False)):
-            item = f"{label} {text[i] if text else _short(value)}"
-            if low is not None and high is not None:
-                item += f" (interval {_short(value - low[i])} to {_short(value + high[i])})"
-            items.append(item)
-        return ", ".join(items)
-    top, bottom = int(np.nanargmax(y)), int(np.nanargmin(y))
-    named = not all(label.lstrip("-").isdigit() for label in labels)  # categories, not positions
-    return (f"{len(y):,} bars from {_short(y[bottom])}{f' ({labels[bottom]})' if named else ''} to "
-            f"{_short(y[top])}{f' ({labels[top]})' if named else ''}")
-
-
-def _heatmap_text(trace, layout) -> str:
-    z = _values(trace.z).reshape(np.shape(trace.z))
-    rows, cols = z.shape
-    blank = float(np.isnan(z).mean())
-    unit = trace.colorbar.title.text if trace.colorbar is not None and trace.colorbar.title is not None else ""
-    text = f"{rows:,} x {cols:,} cells ({_axis_title(layout.yaxis) or 'rows'} x {_axis_title(layout.xaxis) or 'columns'})"
-    if np.isfinite(z).any():
-        text += f", {unit + ' ' if unit else ''}from {_short(np.nanmin(z))} to {_short(np.nanmax(z))}"
-    return text + (f", {blank:.0%} of cells blank" if blank else "")
-
-
-def describe(fig: go.Figure, max_items: int = ALT_MAX_ITEMS) -> str:
-    """A text alternative for ``fig`` (``st.plotly_chart(..., alt=...)``): its title, then per axis
-    the key numbers of each series — lines from first to last value (and their lowest), bars with
-    their labels and intervals, heatmaps with their size, range and share of blank cells."""
-    layout = fig.layout
-    title = layout.title.text if layout.title is not None and layout.title.text else ""
-    panels = [a.text for a in layout.annotations or () if a.xref == "paper" and a.text] if not title else []
-    parts = [(title or "; ".join(panels) or "Chart").rstrip(".") + "."]
-    by_axis: dict[str, list] = {}
-    for trace in fig.data:
-        by_axis.setdefault(getattr(trace, "yaxis", None) or "y", []).append(trace)
-    for axis, traces in by_axis.items():
-        y_axis = layout[axis.replace("y", "yaxis", 1)]
-        x_axis = layout[(getattr(traces[0], "xaxis", None) or "x").replace("x", "xaxis", 1)]
-        y_name = (y_axis.title.text or "") if y_axis is not None and y_axis.title is not None else ""
-        x_name = _axis_title(x_axis)
-        if all(t.type == "scatter" and t.mode == "markers" for t in traces):  # a map: how many points per group
-            counts = ", ".join(f"{t.name} {len(t.x):,}" for t in traces)
-            parts.append(f"{sum(len(t.x) for t in traces):,} points: {counts}.")
-            continue
-        # training_curves marks a blown-up point with an unnamed marker in its series' colour.
-        clipped = {t.marker.color: t for t in traces if t.type == "scatter" and not t.name and "text" in (t.mode or "")}
-        texts = []
-        for trace in traces:
-            if trace.type == "heatmap":
-                texts.append(_heatmap_text(trace, layout))
-            elif trace.type == "bar":
-                texts.append(_bar_text(trace, max_items))
-            elif trace.type == "waterfall":
-                texts.append(", ".join(f"{x} {t}" for x, t in zip(trace.x, trace.text, strict=False)))
-            elif trace.type == "scatter" and trace.name:
-                marks = clipped.get(trace.line.color)
-                texts.append(_line_text(trace, x_name, set(marks.x) if marks else set()))
-                if marks:
-                    texts.append(_off_chart_text(trace.name, marks, x_name))
-        texts = [t for t in texts if t]
-        if texts:
-            heading = y_name if y_name and not any(t.type == "heatmap" for t in traces) else ""
-            parts.append((f"{heading}: " if heading else "") + "; ".join(texts) + ".")
-    marked = [a.text.strip() for a in layout.annotations or () if a.xref != "paper" and a.text and "▲" not in a.text]
-    if marked:
-        parts.append("Marked: " + "; ".join(marked) + ".")
-    # Labels are escaped for Plotly (`label`), which draws the entities as characters; an accessible
-    # name is plain text, so it gets the characters themselves.
-    return html.unescape(" ".join(parts))

@@ -11,6 +11,7 @@ says so.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Hashable
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from recsys_core.training.loop import EpochRecord, Trainer, TrainingRun
 MAX_CONCURRENT_TRAININGS = 2  # CPU bound: more at once only slows everyone on a 2-core laptop
 CHUNK_SECONDS = 0.15  # training between two chances to redraw or honour Stop
 FRAME_SECONDS = 0.1  # at most ten redraws a second
-WATCH_FRAME_SECONDS = 0.19  # at "watch", at most about five (lesson 1's 0.2 s epochs each get one)
+WATCH_FRAME_SECONDS = 0.19  # at "watch", at most about five a second (lessons 1-3: every epoch)
 STOP_CHECK_SECONDS = 0.25  # while a frame is held at "watch", Stop is noticed at least this often
 WATCH_SECONDS = (3.0, 5.0)  # a run at "watch" pace lasts this long on screen, short runs stretched
 
@@ -148,39 +149,56 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
         alt = (f"Training curves while training, epoch {run.epochs_done:,} of {trainer.epochs:,}: training loss "
                f"{plots.number(run.history[0].train_loss)} at epoch 0 and {plots.number(last.train_loss)} now, "
                f"validation loss {plots.number(last.val_loss)} now.")
-        plot(chart(run, trainer, show_metric=show_metric), chart_slot, alt=alt)
+        plot(chart_spec(run, trainer, show_metric=show_metric), chart_slot, alt=alt)
 
     watch = shell.pace() == "watch" and not run.finished
-    per_epoch = _watch_seconds(trainer.epochs) / trainer.epochs if watch else 0.0
-    drawn_at = time.monotonic()  # when the last frame was drawn
     if watch:  # the untrained model first: the fall starts where it really starts
-        draw(run, trainer)
-        drawn_at = time.monotonic()
-        _hold(status, run, trainer, drawn_at + per_epoch)
-    # Every frame costs the server a figure (~10 ms of its one interpreter, shared by the class): at
-    # "watch" a frame at most every WATCH_FRAME_SECONDS (every epoch of lessons 1-3, every third of
-    # lesson 4's 60: 20 frames), at "fast" every FRAME_SECONDS, so a run shorter than that (a warm
-    # slider move on a lesson's defaults) draws only its finished chart, which starts at epoch 0 too.
-    interval = WATCH_FRAME_SECONDS if watch else FRAME_SECONDS
+        run = _play(run, trainer, status, lambda run: _store(lesson, run, signature), draw)
+    # At "fast" a frame at most every FRAME_SECONDS (each costs the server a figure in the one
+    # interpreter a class shares), so a run shorter than that (a warm slider move on a lesson's
+    # defaults) draws only its finished chart, which starts at epoch 0 too.
+    drawn_at = time.monotonic()
     while not run.finished:
-        run = _advance(trainer, run, 1 if watch else None, status)
+        run = _advance(trainer, run, None, status)
         _store(lesson, run, signature)
-        if time.monotonic() - drawn_at >= interval and not run.finished:  # the last is drawn below
+        if time.monotonic() - drawn_at >= FRAME_SECONDS and not run.finished:  # the last is drawn below
             draw(run, trainer)
             drawn_at = time.monotonic()
-        if not run.finished:  # each epoch stays on screen for its share, even after a slow one
-            _hold(status, run, trainer, time.monotonic() + per_epoch)
     _progress(status, run, trainer)
-    plot(chart(run, trainer, replay.epoch(lesson, run), show_metric), chart_slot)
+    plot(chart_spec(run, trainer, replay.epoch(lesson, run), show_metric), chart_slot)
     progress.mark_trained(lesson)
     outcome(run)
     return run
 
 
+def _play(run: TrainingRun, trainer: Trainer, status: Any, keep: Callable[[TrainingRun], None],
+          draw: Callable[[TrainingRun, Trainer], None]) -> TrainingRun:
+    """The "watch" pace: the run plays over WATCH_SECONDS, a frame every WATCH_FRAME_SECONDS at most.
+
+    Each frame's epochs are trained in one slot (lesson 4: three epochs a frame, 20 frames, not 60
+    turns in the queue a class shares), then the frame is shown and held until the next is due on
+    the run's schedule — but at least half its share, so a run that fell behind (a slow first
+    epoch, a busy class) still shows every frame and does not rush.
+    """
+    share = _watch_seconds(trainer.epochs) / trainer.epochs  # seconds on screen per epoch
+    per_frame = max(1, math.ceil(WATCH_FRAME_SECONDS / share))  # epochs per frame
+    first, started, compute = run.epochs_done, time.monotonic(), 0.0
+    while True:
+        draw(run, trainer)
+        shown_at = time.monotonic()
+        due = started + (run.epochs_done + per_frame - first) * share - compute  # the next frame on time
+        _hold(status, run, trainer, max(due, shown_at + per_frame * share / 2))
+        began = time.monotonic()
+        run = _advance(trainer, run, per_frame, status)
+        compute = time.monotonic() - began
+        keep(run)
+        if run.finished:
+            return run
+
+
 def _hold(status: Any, run: TrainingRun, trainer: Trainer, until: float) -> None:
-    """At "watch" every frame (epoch 0 included) stays on screen for its share of the run, even after
-    a slow epoch. Stop acts when the script next sends something, so a hold longer than a quarter of a
-    second re-sends the progress bar that often. At "fast" `until` has already passed."""
+    """Keep the frame on screen until ``until``. Stop acts when the script next sends something, so a
+    hold longer than a quarter of a second re-sends the progress bar that often."""
     _progress(status, run, trainer)
     while (left := until - time.monotonic()) > 0:
         time.sleep(min(STOP_CHECK_SECONDS, left))
@@ -194,11 +212,11 @@ def _progress(status: Any, run: TrainingRun, trainer: Trainer) -> None:
     status.progress(min(done / max(trainer.epochs, 1), 1.0), text=text)
 
 
-def chart(run: TrainingRun, trainer: Trainer, highlight: int | None = None, show_metric: bool = True):
+def chart_spec(run: TrainingRun, trainer: Trainer, highlight: int | None = None, show_metric: bool = True) -> dict:
     """The run's loss (and metric) curves, with the best epoch and a replayed epoch marked."""
-    return plots.training_curves(run.history, trainer.loss_name, trainer.metric_name, total_epochs=trainer.epochs,
-                                 best_epoch=run.best_epoch or None, metric_as_percent=trainer.metric_as_percent,
-                                 show_metric=show_metric, highlight_epoch=highlight)
+    return plots.training_curves_spec(run.history, trainer.loss_name, trainer.metric_name, total_epochs=trainer.epochs,
+                                      best_epoch=run.best_epoch or None, metric_as_percent=trainer.metric_as_percent,
+                                      show_metric=show_metric, highlight_epoch=highlight)
 
 
 def outcome(run: TrainingRun) -> None:

@@ -1,12 +1,15 @@
 """Lesson 1's pipeline trace and the figure builders, on small live objects."""
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
-from recsys_core import data, plots
+from recsys_core import chart_text, data, plots
 from recsys_core.lessons import mf_basics as pipeline
 from recsys_core.lessons.mf_basics import gradient_step_trace
 from recsys_core.lessons.stages import example_user, vector_text
@@ -109,3 +112,30 @@ def test_ui_text_escapes_markdown_and_keeps_urls_from_becoming_links():
         assert f"\\{special}" in escaped
     assert f"http\\:{WORD_JOINER}//" in escaped and f"www{WORD_JOINER}\\." in escaped and f"@{WORD_JOINER}a" in escaped
     assert text("Toy Story (1995)") == "Toy Story \\(1995\\)"
+
+
+def _spec_cases():
+    history = [EpochRecord(e, 1 / (e + 1), 1.2 / (e + 1), 0.5 + e / 200, 0.4 + e / 300, 0.01) for e in range(5)]
+    history.append(EpochRecord(5, float("nan"), 55.0, float("inf"), 0.4, 0.01))  # blown up: clipped and marked
+    window = pd.DataFrame(np.arange(12.0).reshape(3, 4) / 3 + 1, index=pd.Index([5, 9, 12], name="user"),
+                          columns=pd.Index([1, 2, 3, 4], name="movie"))
+    window.iloc[0, 0] = np.nan
+    factors = np.random.default_rng(0).standard_normal((40, 3))
+    yield plots.training_curves_spec(history, "MSE", "RMSE", total_epochs=10)
+    yield plots.training_curves_spec(history, "BCE", "accuracy", best_epoch=2, highlight_epoch=3, metric_as_percent=True)
+    yield plots.training_curves_spec(history[:3], "MSE", "RMSE", show_metric=False)
+    yield plots.training_curves_spec(history[:1], "MSE", "RMSE", total_epochs=60, best_epoch=0)
+    yield plots.matrix_heatmap_spec(window, "Epoch 3: <known> ratings", height=400)
+    yield plots.matrix_heatmap_spec(window, "no bounds", zmin=None, zmax=None, colorscale="RdBu")
+    yield plots.factor_heatmap_spec(factors, "user", "Epoch 3: user factors", bound=2.0)
+    yield plots.factor_heatmap_spec(factors[:5], "item", "Item factors")
+
+
+@pytest.mark.parametrize("spec", list(_spec_cases()), ids=lambda spec: spec["data"][0]["type"])
+def test_a_spec_builder_makes_what_plotly_validation_makes_of_it_and_is_described_the_same(spec):
+    """Live frames and replay heatmaps are sent without validation (`ui.charts.plot` given a dict): that
+    is only right while validating them would change nothing, blown-up and missing values included;
+    and their text alternative, read from the dict, must be the one the figure would get."""
+    validated = go.Figure(spec)
+    assert json.loads(pio.to_json(validated.to_dict())) == json.loads(pio.to_json(plots.as_validated(spec)))
+    assert chart_text.describe(spec) == chart_text.describe(validated)
