@@ -24,6 +24,7 @@ UPLOAD_RESETS = "upload_resets"  # how often the uploader was emptied (its key c
 PROGRESS = "progress"  # {lesson: {"visited", "trained", "quiz": {question: correct}}}
 RANK_PAIR = "cf_pair"  # lesson 2's two-rank comparison, kept until the next "Train both"
 LAST_LESSON = "last_lesson"  # the lesson page shown last, so its open tab does not leak into the next
+CHART_DRAWN = "chart_drawn"  # this browser tab has drawn a chart, so Plotly's frontend code is loaded
 
 
 def run(lesson: str) -> str:
