@@ -147,7 +147,7 @@ def training_curves_spec(
 
     A live run redraws this chart up to ten times a second for every learner of a class, and
     Plotly's validation of a figure (~5 ms: building, validating and copying it back out) cost
-    thirty times the dict itself; `tests/unit/test_plots.py` checks that validating the dict
+    thirty times the dict itself; `tests/unit/test_pipeline_and_plots.py` checks that validating the dict
     changes nothing, so the live frames may skip it.
     """
     epochs = [r.epoch for r in history]

@@ -54,12 +54,12 @@ def replay(lesson: str, run: TrainingRun, window: pd.DataFrame | None = None,
     if window is not None and "window" in snapshot:
         filled = pd.DataFrame(np.where(window.isna(), np.clip(snapshot["window"], *scale), window.to_numpy()),
                               index=window.index, columns=window.columns)
-        panels.append(plots.matrix_heatmap_spec(filled, f"Epoch {chosen}: known ratings, and the model's guess in every "
-                                                   "missing cell", zmin=scale[0], zmax=scale[1], height=400))
+        panels.append(plots.matrix_heatmap_spec(filled, f"Epoch {chosen}: known ratings, and the model's guess in "
+                                                        "every missing cell", zmin=scale[0], zmax=scale[1], height=400))
     for name, title in (tables or {}).items():
         bound = max(float(np.abs(s[name]).max()) for s in run.snapshots if s is not None) or 1.0
         panels.append(plots.factor_heatmap_spec(snapshot[name], title.split()[0].lower(),
-                                           f"Epoch {chosen}: {title} (first {len(snapshot[name])} rows)", bound=bound))
+                                                f"Epoch {chosen}: {title} (first {len(snapshot[name])} rows)", bound=bound))
     for start in range(0, len(panels), 2):
         for col, figure in zip(st.columns(2), panels[start:start + 2], strict=False):
             plot(figure, col)
