@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import _ui as ui
 from app_pages._ui.experiment import click_data, lever_sweep, reference, results, swept
-from app_pages._ui.replay import replay
+from app_pages._ui.replay import Table, replay
 from recsys_core import plots
 from recsys_core.lessons import overfitting as ol
 from recsys_core.models import click_mlp
@@ -53,7 +53,8 @@ if training_tab.open:
         if run is not None:
             results(run, config, data, data_seed)
             ui.epoch_table(run, make_trainer())
-            replay(LESSON, run, tables={"first_layer": "first-layer weights (units x input features)"})
+            replay(LESSON, run, tables={"first_layer": Table("first-layer weights", "hidden unit", "input feature",
+                                                             data.feature_names)})
             if run.finished:
                 lever_sweep(data_seed)
 

@@ -288,22 +288,27 @@ def factor_heatmap(matrix: np.ndarray, row_label: str, title: str, **options: An
 
 
 def factor_heatmap_spec(matrix: np.ndarray, row_label: str, title: str, max_rows: int = HEATMAP_ROWS,
-                        bound: float | None = None) -> dict:
+                        bound: float | None = None, columns: str = "latent feature",
+                        column_labels: Sequence[str] | None = None) -> dict:
     """`factor_heatmap` as a plain figure dict Plotly's validation leaves unchanged.
 
     ``bound`` fixes the colour scale (a replay uses one bound for every epoch, so colours compare).
-    The title says how many rows are drawn when the matrix has more.
+    The title says how many rows are drawn when the matrix has more. ``columns`` names what the
+    columns are (a network layer's are its inputs), ``column_labels`` each one (default f1, f2, ...).
     """
     block = np.asarray(matrix)[:max_rows]
     if len(matrix) > len(block):
         title = f"{title} (first {len(block)} of {len(matrix):,} rows)"
     bound = bound or float(np.abs(block).max()) or 1.0
-    trace = dict(type="heatmap", z=block, x=[f"f{j + 1}" for j in range(block.shape[1])],
+    x = [label(c) for c in column_labels] if column_labels is not None else [f"f{j + 1}" for j in range(block.shape[1])]
+    trace = dict(type="heatmap", z=block, x=x,
                  y=[f"{row_label} {i + 1}" for i in range(block.shape[0])], colorscale=_colorscale("RdBu"),
                  zmid=0, zmin=-bound, zmax=bound, colorbar=dict(title=dict(text="weight")))
-    layout = dict(xaxis=dict(title=dict(text="latent feature")),
+    layout = dict(xaxis=dict(title=dict(text=columns)),
                   yaxis=dict(title=dict(text=row_label), autorange="reversed", showticklabels=False))
-    return _styled_spec([trace], layout, 300, title)
+    # Named columns are labelled at an angle below the chart: grow it by their length, not squash the cells.
+    longest = max((len(str(c)) for c in column_labels), default=0) if column_labels is not None else 0
+    return _styled_spec([trace], layout, 300 + 6 * longest, title)
 
 
 @cache

@@ -257,11 +257,13 @@ def epoch_table(run: TrainingRun, trainer: Trainer) -> None:
     scale = 100.0 if trainer.metric_as_percent else 1.0
     unit = " (%)" if trainer.metric_as_percent else ""
     rows = []
+    digits = 2 if trainer.metric_as_percent else 4  # 47.30 %, not 47.3000 %
     for record, note in zip(run.history, notes, strict=True):
-        row = {"Epoch": record.epoch, f"Train loss ({trainer.loss_name})": plots.number(record.train_loss),
+        # The epoch as text: a table whose index is 0, 1, 2, ... draws no index column at all.
+        row = {"Epoch": str(record.epoch), f"Train loss ({trainer.loss_name})": plots.number(record.train_loss),
                "Validation loss": plots.number(record.val_loss)}
-        row[f"Train {trainer.metric_name}{unit}"] = plots.number(record.train_metric * scale)
-        row[f"Validation {trainer.metric_name}{unit}"] = plots.number(record.val_metric * scale)
+        row[f"Train {trainer.metric_name}{unit}"] = plots.number(record.train_metric * scale, digits)
+        row[f"Validation {trainer.metric_name}{unit}"] = plots.number(record.val_metric * scale, digits)
         row["Seconds"] = f"{record.seconds:.3f}"
         row["Observation"] = note
         rows.append(row)

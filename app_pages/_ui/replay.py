@@ -8,6 +8,9 @@ is visible instead of being rescaled away.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -15,6 +18,17 @@ import streamlit as st
 from app_pages._ui.charts import plot
 from recsys_core import plots
 from recsys_core.training.loop import TrainingRun
+
+
+@dataclass(frozen=True)
+class Table:
+    """A learned table the replay draws: its title, and what its rows and columns are (a factor table's
+    columns are latent features, a network layer's are its inputs)."""
+
+    title: str
+    rows: str
+    columns: str = "latent feature"
+    column_labels: Sequence[str] | None = None
 
 
 def key(lesson: str) -> str:
@@ -34,9 +48,10 @@ def reset(lesson: str) -> None:
 
 
 def replay(lesson: str, run: TrainingRun, window: pd.DataFrame | None = None,
-           scale: tuple[float, float] = (1.0, 5.0), tables: dict[str, str] | None = None) -> None:
+           scale: tuple[float, float] = (1.0, 5.0), tables: dict[str, str | Table] | None = None) -> None:
     """An epoch slider over ``run`` and, for the chosen epoch, the ``window`` with its missing
-    cells predicted and the snapshot's ``tables`` (snapshot key -> title) as heatmaps."""
+    cells predicted and the snapshot's ``tables`` (snapshot key -> a `Table`, or a title such as
+    "user features" for a factor table whose rows are named by its first word) as heatmaps."""
     if not run.snapshots or run.epochs_done == 0:
         return
     st.markdown("#### Replay: step through the run")
@@ -56,10 +71,12 @@ def replay(lesson: str, run: TrainingRun, window: pd.DataFrame | None = None,
                               index=window.index, columns=window.columns)
         panels.append(plots.matrix_heatmap_spec(filled, f"Epoch {chosen}: known ratings, and the model's guess in "
                                                         "every missing cell", zmin=scale[0], zmax=scale[1], height=400))
-    for name, title in (tables or {}).items():
+    for name, table in (tables or {}).items():
+        table = table if isinstance(table, Table) else Table(table, table.split()[0].lower())
         bound = max(float(np.abs(s[name]).max()) for s in run.snapshots if s is not None) or 1.0
-        panels.append(plots.factor_heatmap_spec(snapshot[name], title.split()[0].lower(),
-                                                f"Epoch {chosen}: {title} (first {len(snapshot[name])} rows)", bound=bound))
+        panels.append(plots.factor_heatmap_spec(snapshot[name], table.rows, f"Epoch {chosen}: {table.title} (first "
+                                                f"{len(snapshot[name])} rows)", bound=bound, columns=table.columns,
+                                                column_labels=table.column_labels))
     for start in range(0, len(panels), 2):
         for col, figure in zip(st.columns(2), panels[start:start + 2], strict=False):
             plot(figure, col)

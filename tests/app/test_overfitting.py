@@ -119,3 +119,15 @@ def test_an_absurd_learning_rate_gets_a_clear_message_and_nothing_crashes():
     # (cross-entropy ln 2), which is not divergence — and must never pass the targets.
     assert not [b for b in badges(at) if b.startswith("green") and "targets met" in b]
     assert "at chance level" in texts(at)
+
+
+def test_the_epoch_table_is_drawn_once_opened_with_every_epoch_numbered_and_observed():
+    at = open_page(PAGE, tab=TRAINING)
+    assert not at.table  # drawn only on request: its frontend code is ~1 MB a first visit need not load
+    at.session_state["epoch_table"] = True  # the learner opens "Epoch table with observations"
+    at.run()
+    frame = table(at, 0)
+    # The epochs as text: an index of 0, 1, 2, ... would not be drawn at all.
+    assert frame.index.name == "Epoch" and frame.index.tolist() == [str(e) for e in range(61)]
+    assert frame["Validation accuracy (%)"].str.fullmatch(r"\d+\.\d\d").all()  # 73.30, not 73.3000
+    assert frame["Observation"].str.len().gt(0).all() and frame["Observation"].iloc[0].startswith("Untrained")

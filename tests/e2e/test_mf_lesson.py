@@ -69,6 +69,11 @@ def test_a_deep_link_opens_the_lesson_with_its_settings(server, page):
     slider = page.locator("[data-testid='stSlider']:visible").filter(has_text="Rank k")
     assert slider.get_by_test_id("stSliderThumbValue").inner_text() == "5"
     assert "mf_k=5" in page.url and "seed=4" in page.url
+    page.get_by_text("Epoch table with observations").click()  # drawn in the rerun its opening asks for
+    wait_idle(page)
+    table = page.locator("[data-testid='stTable']:visible").first
+    expect(table.locator("th").first).to_have_text("Epoch")  # numbered, epoch 0 the untrained model
+    assert table.locator("tbody tr").count() == 9 and table.locator("tbody tr th").first.inner_text() == "0"
     open_tab(page, "Pipeline trace")  # the address keeps the run's settings whichever tab is open
     assert "mf_k=5" in page.url and "mf_epochs=8" in page.url
     screenshot(page, "mf_basics_deep_link")

@@ -129,6 +129,8 @@ def _spec_cases():
     yield plots.matrix_heatmap_spec(window, "no bounds", zmin=None, zmax=None, colorscale="RdBu")
     yield plots.factor_heatmap_spec(factors, "user", "Epoch 3: user factors", bound=2.0)
     yield plots.factor_heatmap_spec(factors[:5], "item", "Item factors")
+    yield plots.factor_heatmap_spec(factors, "hidden unit", "First-layer weights", columns="input feature",
+                                    column_labels=["taste <match>", "popularity", "activity"])
 
 
 @pytest.mark.parametrize("spec", list(_spec_cases()), ids=lambda spec: spec["data"][0]["type"])
