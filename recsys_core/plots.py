@@ -90,18 +90,47 @@ def _set(obj: Any, **props: Any) -> None:
         obj[key] = value
 
 
-def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.Figure:
-    layout = fig.layout
-    _set(layout, height=height, margin_l=10, margin_r=10, margin_t=60 if title else 40, margin_b=10,
-         legend_orientation="h", legend_yanchor="top", legend_y=-0.22, legend_xanchor="center", legend_x=0.5,
-         plot_bgcolor="white", font_color=TEXT_COLOR, legend_font_color=TEXT_COLOR)
+# The app's look, once for both ways a figure is built: text colours for an axis or a colour bar, and
+# the layout's size, margins, legend below and title (`_layout` for a go.Figure, `_styled_spec` for a dict).
+_PART_TEXT = {"tickfont": TEXT, "title": {"font": TEXT}}
+
+
+def _look(height: int, title: str | None) -> dict:
+    look = dict(height=height, margin=dict(l=10, r=10, t=60 if title else 40, b=10), plot_bgcolor="white", font=TEXT,
+                legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5, font=TEXT))
     if title:
-        _set(layout, title_text=label(title), title_x=0, title_font_size=15)
+        look["title"] = dict(text=label(title), x=0, font=dict(size=15))
+    return look
+
+
+def _paths(props: dict, prefix: str = "") -> dict:
+    """Nested properties as Plotly's magic-underscore paths: {"margin": {"l": 10}} -> {"margin_l": 10}."""
+    flat = {}
+    for key, value in props.items():
+        if isinstance(value, dict):
+            flat.update(_paths(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _merge(into: dict, extra: dict) -> dict:
+    """``extra`` merged into ``into`` key by key at every depth (its dicts copied, never shared)."""
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            _merge(into.setdefault(key, {}), value)
+        else:
+            into[key] = value
+    return into
+
+
+def _layout(fig: go.Figure, height: int = 360, title: str | None = None) -> go.Figure:
+    _set(fig.layout, **_paths(_look(height, title)))
     for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
-        _set(axis, tickfont_color=TEXT_COLOR, title_font_color=TEXT_COLOR)
+        _set(axis, **_paths(_PART_TEXT))
     for trace in fig.data:
         if trace.type == "heatmap":
-            _set(trace, colorbar_tickfont_color=TEXT_COLOR, colorbar_title_font_color=TEXT_COLOR)
+            _set(trace, **_paths({"colorbar": _PART_TEXT}))
     return fig
 
 
@@ -320,19 +349,11 @@ def _colorscale(name: str) -> list:
 def _styled_spec(data: list[dict], layout: dict, height: int, title: str | None) -> dict:
     """`_layout` for a figure dict: the same look, for the builders whose dicts may go out unvalidated."""
     for axis in ("xaxis", "yaxis"):
-        part = layout.setdefault(axis, {})
-        part["tickfont"] = dict(TEXT)
-        part.setdefault("title", {})["font"] = dict(TEXT)
+        _merge(layout.setdefault(axis, {}), _PART_TEXT)
     for trace in data:
         if trace["type"] == "heatmap":
-            bar = trace.setdefault("colorbar", {})
-            bar["tickfont"] = dict(TEXT)
-            bar.setdefault("title", {})["font"] = dict(TEXT)
-    layout.update(height=height, margin=dict(l=10, r=10, t=60 if title else 40, b=10), plot_bgcolor="white",
-                  font=dict(TEXT), legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5,
-                                               font=dict(TEXT)))
-    if title:
-        layout["title"] = dict(text=label(title), x=0, font=dict(size=15))
+            _merge(trace.setdefault("colorbar", {}), _PART_TEXT)
+    _merge(layout, _look(height, title))
     return dict(data=data, layout=layout)
 
 
