@@ -167,8 +167,10 @@ def live_training(lesson: str, make_trainer: Callable[[], Trainer], signature: H
     while not run.finished:
         run = _advance(trainer, run, None, status)
         _store(lesson, run, signature)
+        if run.finished:  # its bar and chart are drawn below
+            break
         _progress(status, run, trainer)  # also the script's chance to act on Stop
-        if time.monotonic() - drawn_at >= FRAME_SECONDS and not run.finished:  # the last is drawn below
+        if time.monotonic() - drawn_at >= FRAME_SECONDS:
             draw(run, trainer)
             drawn_at = time.monotonic()
     _progress(status, run, trainer)
